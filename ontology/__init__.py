@@ -1,0 +1,1 @@
+"""The alignkg OWL ontology (Turtle), shipped with the package."""

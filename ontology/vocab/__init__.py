@@ -1,0 +1,1 @@
+"""Local copies of standard vocabularies."""

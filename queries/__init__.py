@@ -1,0 +1,1 @@
+"""Named analyst queries and *-violation.rq checks."""

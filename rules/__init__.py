@@ -1,0 +1,1 @@
+"""SHACL shapes, derivation rules and rule parameters (Turtle and SPARQL)."""

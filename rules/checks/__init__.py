@@ -1,0 +1,1 @@
+"""Whole-graph rule checks run as SPARQL on the store."""

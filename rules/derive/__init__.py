@@ -1,0 +1,1 @@
+"""Derivation rules: SPARQL CONSTRUCT steps run in file-name order."""

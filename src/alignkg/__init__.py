@@ -1,0 +1,1 @@
+"""alignkg: measure how closely two states are aligned."""

@@ -1,0 +1,165 @@
+"""The alignkg vocabulary as a typed namespace that fails on a misspelt term.
+
+The terms mirror ``ontology/alignkg.ttl`` (and the rule sets of ``rules/``); a test
+checks that both declare the same terms.
+"""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+from rdflib.namespace import DefinedNamespace, Namespace
+
+BASE = "https://w3id.org/alignkg/"
+ONTOLOGY_IRI = "https://w3id.org/alignkg/ns"
+
+STATE = Namespace(BASE + "state/")
+DYAD = Namespace(BASE + "dyad/")
+GROUPING = Namespace(BASE + "grouping/")
+DERIVED = Namespace(BASE + "derived/")
+CALENDAR = Namespace(BASE + "calendar/")
+GRAPH = Namespace(BASE + "graph/")
+SHAPES = Namespace(BASE + "shapes#")
+CHECK = Namespace(BASE + "check#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+
+
+class AK(DefinedNamespace):
+    """Terms of ``https://w3id.org/alignkg/ns#``."""
+
+    _NS = Namespace("https://w3id.org/alignkg/ns#")
+    _fail = True
+
+    AdvancedStage: URIRef
+    Article: URIRef
+    Book: URIRef
+    Coder: URIRef
+    CodingDecision: URIRef
+    CommonDefencePolicy: URIRef
+    ConfidenceBuilding: URIRef
+    Dataset: URIRef
+    DatePrecision: URIRef
+    DayPrecision: URIRef
+    DefaultRules: URIRef
+    Dimension: URIRef
+    Diplomatic: URIRef
+    Dyad: URIRef
+    DyadYear: URIRef
+    EarlyStage: URIRef
+    Economic: URIRef
+    Event: URIRef
+    Grouping: URIRef
+    High: URIRef
+    HighestManifested: URIRef
+    Indicator: URIRef
+    IndicatorMilestone: URIRef
+    IndicatorYear: URIRef
+    IntegratedCommand: URIRef
+    Interview: URIRef
+    JointDeployment: URIRef
+    JointExercises: URIRef
+    Ladder: URIRef
+    Level: URIRef
+    Low: URIRef
+    Membership: URIRef
+    Military: URIRef
+    MilitaryConsultation: URIRef
+    MilitaryTechnicalCooperation: URIRef
+    ModerateStage: URIRef
+    MonthPrecision: URIRef
+    News: URIRef
+    NoStage: URIRef
+    OfficialDocument: URIRef
+    OneOff: URIRef
+    Persistence: URIRef
+    Persistent: URIRef
+    Reading: URIRef
+    RuleSet: URIRef
+    Source: URIRef
+    SourceKind: URIRef
+    Stage: URIRef
+    StageAssessment: URIRef
+    StageYear: URIRef
+    State: URIRef
+    StrictLadder: URIRef
+    YearPrecision: URIRef
+
+    activeIn: URIRef
+    becomesHighWith: URIRef
+    calendarYear: URIRef
+    codingDecision: URIRef
+    counts: URIRef
+    cowCode: URIRef
+    datePrecision: URIRef
+    decision: URIRef
+    dimension: URIRef
+    doi: URIRef
+    dyad: URIRef
+    endDate: URIRef
+    evidence: URIRef
+    existsFrom: URIRef
+    existsUntil: URIRef
+    firstHighYear: URIRef
+    firstYear: URIRef
+    footnote: URIRef
+    grouping: URIRef
+    highLevel: URIRef
+    highLevelQuote: URIRef
+    highestIndicator: URIRef
+    indicator: URIRef
+    indicatorsPresent: URIRef
+    involvesDyad: URIRef
+    iso3: URIRef
+    ladderOpen: URIRef
+    level: URIRef
+    lowLevel: URIRef
+    lowLevelQuote: URIRef
+    member: URIRef
+    memberState: URIRef
+    membership: URIRef
+    oneOffYears: URIRef
+    party: URIRef
+    persistence: URIRef
+    precedes: URIRef
+    precursor: URIRef
+    prerequisite: URIRef
+    projectedFrom: URIRef
+    rank: URIRef
+    reading: URIRef
+    reason: URIRef
+    requires: URIRef
+    rung: URIRef
+    since: URIRef
+    sourceKind: URIRef
+    stage: URIRef
+    stageHigh: URIRef
+    startDate: URIRef
+    until: URIRef
+    url: URIRef
+    year: URIRef
+
+
+#: Named graphs of the store: what was asserted, what was inferred, what was derived.
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+RULES_GRAPH = GRAPH["rules"]
+DATA_GRAPH = GRAPH["data"]
+INFERRED_GRAPH = GRAPH["inferred"]
+CALENDAR_GRAPH = GRAPH["calendar"]
+DERIVED_GRAPH = GRAPH["derived"]
+
+PREFIXES: dict[str, str] = {
+    "ak": str(AK._NS),
+    "state": str(STATE),
+    "dyad": str(DYAD),
+    "grouping": str(GROUPING),
+    "derived": str(DERIVED),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": str(OA),
+    "sh": "http://www.w3.org/ns/shacl#",
+    "qb": "http://purl.org/linked-data/cube#",
+}
