@@ -113,6 +113,8 @@ class OxigraphStore:
             )
         except SyntaxError as error:
             raise QueryError(f"query does not parse: {error}") from None
+        except (RuntimeError, ValueError, OSError) as error:
+            raise QueryError(f"query failed: {error}") from None
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         result = self._run(query, bindings)

@@ -1,0 +1,7 @@
+"""``python -m alignkg``."""
+
+import sys
+
+from alignkg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,303 @@
+"""The ``alignkg`` command line: a thin layer over the library.
+
+Exit codes: 0 success (validation: clean or warnings only), 1 validation violations,
+2 bad input or runtime error. Only this module prints or exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from alignkg import evidence, export, query, stages
+from alignkg.build import KnowledgeGraph, assemble
+from alignkg.errors import AlignkgError, UsageError
+from alignkg.output import write_atomic
+from alignkg.store import OxigraphStore
+from alignkg.validate import Report, validate
+
+EPILOG = "Exit codes: 0 success, 1 validation violations, 2 bad input or error."
+
+
+class _Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            elapsed = time.perf_counter() - self.started
+            print(f"[{elapsed:6.2f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _common(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
+    if paths:
+        parser.add_argument(
+            "--kg", dest="kg", type=Path, action="append", metavar="PATH",
+            help="coded-event file or folder (repeatable; default: kg/)",
+        )
+    parser.add_argument(
+        "--engine", choices=("oxigraph", "rdflib"), default="oxigraph",
+        help="SPARQL engine (default: oxigraph; rdflib gives the same rows, much slower)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+
+
+def _load(args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None) -> KnowledgeGraph:
+    chosen = list(paths or args.kg or [Path("kg")])
+    progress = _Progress(args.quiet)
+    kg = assemble(chosen, engine=args.engine, until=until, progress=progress)
+    return kg
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year") from None
+    if not 1000 <= year <= 9999:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a four-digit year")
+    return year
+
+
+def _print_report(report: Report) -> None:
+    for finding in report.findings:
+        print(finding.line())
+    print(report.summary(), file=sys.stderr)
+
+
+# --- commands -------------------------------------------------------------------
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    kg = _load(args)
+    progress = _Progress(args.quiet)
+    report = validate(kg)
+    progress(f"validated: {report.summary()}")
+    out: Path = args.out
+    rows = stages.stage_rows(kg.store)
+    for reading in ("strict", "manifested"):
+        chosen = [r for r in rows if r.reading == reading]
+        write_atomic(out / f"stages-{reading}.csv", stages.render(chosen, fmt="csv"))
+    write_atomic(out / "validation.txt", "".join(f.line() + "\n" for f in report.findings) + report.summary() + "\n")
+    write_atomic(out / "events.csv", export.events_csv(kg.store))
+    if isinstance(kg.store, OxigraphStore):
+        write_atomic(out / "alignkg.nq", kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b"")
+    else:
+        write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
+    write_atomic(out / "report.md", _report_markdown(kg, report, rows))
+    progress(f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, validation.txt, report.md")
+    bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
+    for dyad in bilateral:
+        print(f"== {dyad}: stage per year (strict ladder) ==")
+        print(stages.render([r for r in rows if r.dyad == dyad and r.reading == "strict"]), end="")
+    others = len({r.dyad for r in rows}) - len(bilateral)
+    if others:
+        print(f"({others} more dyad(s) from multilateral groupings in {out}/stages-strict.csv)")
+    print(f"validation: {report.summary()} (details in {out}/validation.txt)")
+    return report.exit_code
+
+
+def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
+    names, rows = query.run(kg.store, query.load("events"))
+    del names
+    return {str(r["dyadLabel"]) for r in rows if str(r.get("event", "")) and _is_bilateral(kg, str(r["event"]))}
+
+
+def _is_bilateral(kg: KnowledgeGraph, event: str) -> bool:
+    return kg.location_of(event) is not None and not any(
+        str(t[1]).endswith("#grouping") for t in _event_triples(kg, event)
+    )
+
+
+def _event_triples(kg: KnowledgeGraph, event: str) -> list[tuple[object, object, object]]:
+    for parsed in kg.files:
+        found = [t for t in parsed.triples if t.subject.value == event if hasattr(t.subject, "value")]
+        if found:
+            return [(t.subject, t.predicate.value, t.object) for t in found]
+    return []
+
+
+def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.StageRow]) -> str:
+    lines = ["# alignkg build report", ""]
+    lines.append(f"- files: {', '.join(f.path for f in kg.files)}")
+    lines.append(f"- triples in the store: {len(kg.store)}")
+    lines.append(f"- calendar: {kg.first_year}-{kg.last_year}")
+    lines.append(f"- validation: {report.summary()}")
+    lines.append("")
+    for dyad in sorted({r.dyad for r in rows}):
+        lines.append(f"## {dyad}")
+        lines.append("")
+        lines.append("| year | strict | manifested | highest indicator | counted (strict) | precursors (strict) |")
+        lines.append("|---|---|---|---|---|---|")
+        by_year: dict[int, dict[str, stages.StageRow]] = {}
+        for row in rows:
+            if row.dyad == dyad:
+                by_year.setdefault(row.year, {})[row.reading] = row
+        for year, readings in sorted(by_year.items()):
+            strict, manifested = readings.get("strict"), readings.get("manifested")
+            def show(r: stages.StageRow | None) -> str:
+                return "" if r is None else f"{r.stage} {r.level}".strip()
+            lines.append(
+                f"| {year} | {show(strict)} | {show(manifested)} | "
+                f"{strict.highest_indicator if strict and strict.highest_indicator else ''} | "
+                f"{', '.join(map(str, strict.counted)) if strict else ''} | "
+                f"{', '.join(map(str, strict.precursors)) if strict else ''} |"
+            )
+        lines.append("")
+    if report.findings:
+        lines.append("## Validation findings")
+        lines.append("")
+        lines.extend(f"- `{f.line()}`" for f in report.findings)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    kg = _load(args, paths=args.paths or None)
+    report = validate(kg, ladder=args.ladder)
+    _print_report(report)
+    return report.exit_code
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    if args.start is not None and args.end is not None and args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
+    dyad = stages.dyad_code(args.dyad)
+    kg = _load(args, until=args.end)
+    rows = stages.stage_rows(kg.store, dyad=dyad, reading=args.rule, first=args.start, last=args.end)
+    if not rows:
+        raise UsageError(f"dyad {dyad} has no assessed years in the graph (no events, or none in range)")
+    print(stages.render(rows, fmt=args.format), end="")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    kg = _load(args, until=args.year)
+    found = evidence.explain(kg, dyad=args.dyad, year=args.year)
+    print(evidence.render(found, kg.ladder), end="")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    if args.list:
+        for name in query.named_queries():
+            print(name)
+        return 0
+    if not args.query:
+        raise UsageError("name a query (see alignkg query --list) or give a .rq file")
+    text = query.load(args.query)
+    query.refuse_unsafe(text)
+    bindings = dict(query.parse_binding(b) for b in args.bind or [])
+    kg = _load(args)
+    names, rows = query.run(kg.store, text, bindings)
+    print(query.render(names, rows, fmt=args.format), end="")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kg = _load(args)
+    text = export.events_csv(kg.store)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the documentation tests)."""
+    top = argparse.ArgumentParser(
+        prog="alignkg",
+        description="Measure how closely two states are aligned: build, validate and query "
+        "a knowledge graph of coded events on Korolev's ladder of military cooperation.",
+        epilog=EPILOG,
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="load, infer, validate and derive; write build/",
+                       description="Load kg/, infer, validate, derive every dyad-year and write the "
+                       "graph, stage tables, events, findings and a report to build/. "
+                       "Example: alignkg build", epilog=EPILOG)
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("validate", help="check completeness and the ladder's preconditions",
+                       description="Validate coded events: SHACL completeness shapes, *-violation.rq "
+                       "checks and the ladder's preconditions. One finding per line. "
+                       "Example: alignkg validate kg/", epilog=EPILOG)
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: kg/)")
+    _common(p)
+    p.add_argument("--ladder", choices=("sparql", "shacl"), default="sparql",
+                   help="evaluate ladder rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("stages", help="stage per year for a dyad",
+                       description="Print a dyad's stage per year. "
+                       "Example: alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
+                       epilog=EPILOG)
+    p.add_argument("--dyad", required=True, help="two ISO alpha-3 codes, e.g. CHN-RUS (order does not matter)")
+    p.add_argument("--rule", choices=("strict", "manifested"), default="strict",
+                   help="strict ladder (the paper's rule, default) or highest manifested")
+    p.add_argument("--from", dest="start", type=_year, help="first year")
+    p.add_argument("--to", dest="end", type=_year, help="last year")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _common(p)
+    p.set_defaults(func=cmd_stages)
+
+    p = sub.add_parser("explain", help="the derivation chain for a dyad-year",
+                       description="Explain a dyad's stage in a year: stage <- indicator levels <- "
+                       "events <- quotes <- sources. Example: alignkg explain --dyad CHN-RUS --year 2015",
+                       epilog=EPILOG)
+    p.add_argument("--dyad", required=True)
+    p.add_argument("--year", required=True, type=_year)
+    _common(p)
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("query", help="run a named query or a .rq file",
+                       description="Run a named query from queries/ or a .rq file, with values bound. "
+                       "Example: alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
+                       epilog=EPILOG)
+    p.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
+    p.add_argument("--bind", action="append", metavar="VAR=VALUE",
+                   help="bind ?VAR (an IRI <...> or prefix:local, an integer, a dyad code, or a string)")
+    p.add_argument("--format", choices=("table", "csv", "tsv", "json"), default="table")
+    p.add_argument("--list", action="store_true", help="list the named queries")
+    _common(p)
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("export", help="export tables (events)",
+                       description="Export the events table, one row per event and dyad. "
+                       "Example: alignkg export events --format csv --output build/events.csv",
+                       epilog=EPILOG)
+    p.add_argument("what", choices=("events",))
+    p.add_argument("--format", choices=("csv",), default="csv")
+    p.add_argument("--output", type=Path, help="write to this file (atomically) instead of standard output")
+    _common(p)
+    p.set_defaults(func=cmd_export)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AlignkgError as error:
+        print(f"alignkg: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("alignkg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Explanations: the derivation chain behind a dyad's stage in a year.
+
+stage <- indicator levels <- events <- quotes <- sources (language, kind, URL), with
+the ladder's reasons (which lower stage has or has not become high) read from the
+precedence graph and the derived milestones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from alignkg.build import KnowledgeGraph
+from alignkg.ladder import Ladder
+from alignkg.resources import query_text
+from alignkg.stages import StageRow, dyad_code, dyad_iri, stage_rows, year_literal
+
+
+@dataclass
+class SourceRef:
+    iri: str
+    title: str
+    language: str
+    kind: str
+    url: str
+
+
+@dataclass
+class EventEvidence:
+    iri: str
+    label: str
+    start: str
+    level: str
+    quotes: set[tuple[str, str]] = field(default_factory=set)
+    sources: dict[str, SourceRef] = field(default_factory=dict)
+    location: str = ""
+
+
+@dataclass
+class Explanation:
+    """Everything needed to explain one dyad-year."""
+
+    dyad: str
+    year: int
+    assessments: list[StageRow]
+    levels: dict[int, str]
+    events: dict[int, list[EventEvidence]]
+    first_high: dict[int, int]
+    first_seen: dict[int, int]
+
+
+def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
+    """Collect the chain for ``dyad`` in ``year`` from the store."""
+    code = dyad_code(dyad)
+    assessments = [r for r in stage_rows(kg.store, dyad=code) if r.year == year]
+    bindings = {"dyad": dyad_iri(code), "year": year_literal(year)}
+    levels: dict[int, str] = {}
+    events: dict[int, dict[str, EventEvidence]] = defaultdict(dict)
+    for row in kg.store.select(query_text("evidence"), bindings):
+        rung = int(str(row["rung"]))
+        levels[rung] = str(row["levelCode"])
+        iri = str(row["event"])
+        item = events[rung].get(iri)
+        if item is None:
+            where = kg.location_of(iri)
+            item = EventEvidence(
+                iri=iri,
+                label=str(row["label"]),
+                start=str(row["start"]),
+                level=str(row["levelCode"]),
+                location=f"{where[0]}:{where[1]}" if where else "",
+            )
+            events[rung][iri] = item
+        if "quote" in row:
+            item.quotes.add((str(row["quote"]), str(row.get("quoteSource", ""))))
+        if "source" in row:
+            source = str(row["source"])
+            item.sources.setdefault(
+                source,
+                SourceRef(
+                    iri=source,
+                    title=str(row.get("title", "")),
+                    language=str(row.get("language", "")),
+                    kind=str(row.get("kindCode", "")),
+                    url=str(row.get("url", "")),
+                ),
+            )
+    first_high: dict[int, int] = {}
+    first_seen: dict[int, int] = {}
+    for row in kg.store.select(query_text("milestones"), {"dyad": dyad_iri(code)}):
+        rung = int(str(row["rung"]))
+        first_seen[rung] = int(str(row["firstYear"]))
+        if "firstHighYear" in row:
+            first_high[rung] = int(str(row["firstHighYear"]))
+    return Explanation(
+        dyad=code,
+        year=year,
+        assessments=assessments,
+        levels=levels,
+        events={rung: list(found.values()) for rung, found in sorted(events.items())},
+        first_high=first_high,
+        first_seen=first_seen,
+    )
+
+
+def _gate_lines(explanation: Explanation, ladder: Ladder) -> list[str]:
+    lines = []
+    for stage in sorted(ladder.stages.values(), key=lambda s: s.rank):
+        if stage.rank == 0 or not stage.becomes_high_with:
+            continue
+        parts = []
+        for gate in sorted(stage.becomes_high_with, key=lambda g: ladder.indicators[g].rung):
+            rung = ladder.indicators[gate].rung
+            since = explanation.first_high.get(rung)
+            if since is not None and since <= explanation.year:
+                parts.append(f"indicator {rung} high since {since}")
+            elif since is not None:
+                parts.append(f"indicator {rung} not high until {since}")
+            else:
+                parts.append(f"indicator {rung} never high")
+        reached = all(
+            explanation.first_high.get(ladder.indicators[g].rung, explanation.year + 1)
+            <= explanation.year
+            for g in stage.becomes_high_with
+        )
+        verdict = "has become high" if reached else "has not become high"
+        lines.append(f"    {stage.label} {verdict} ({'; '.join(parts)})")
+    return lines
+
+
+def render(explanation: Explanation, ladder: Ladder) -> str:
+    """The chain as indented text."""
+    out = [f"{explanation.dyad} {explanation.year}"]
+    if not explanation.assessments:
+        out.append("  no assessment: the dyad has no events active in or before this year")
+        return "\n".join(out) + "\n"
+    names = {"strict": "strict ladder", "manifested": "highest manifested"}
+    for row in sorted(explanation.assessments, key=lambda r: r.reading, reverse=True):
+        level = f" ({row.level})" if row.level else ""
+        counted = ", ".join(str(r) for r in row.counted) or "none"
+        line = f"  {names.get(row.reading, row.reading)}: stage {row.stage}{level}; counts {counted}"
+        if row.precursors:
+            line += "; precursors " + ", ".join(str(r) for r in row.precursors)
+        out.append(line)
+    out.append("  the ladder in this year:")
+    out.extend(_gate_lines(explanation, ladder))
+    out.append("  indicator levels <- events <- quotes <- sources:")
+    if not explanation.events:
+        out.append("    no indicator is present")
+    for rung, found in explanation.events.items():
+        indicator = ladder.indicator_by_rung(rung)
+        out.append(f"    indicator {rung} {indicator.label}: {explanation.levels[rung]}")
+        for event in found:
+            where = f"  [{event.location}]" if event.location else ""
+            out.append(f"      <- {event.label} ({event.start}, {event.level}){where}")
+            out.append(f"         <{event.iri}>")
+            for quote, document in sorted(event.quotes):
+                out.append(f"         quote: “{quote}”")
+                out.append(f"           in <{document}>")
+            for source in sorted(event.sources.values(), key=lambda s: s.iri):
+                detail = ", ".join(x for x in (source.language, source.kind) if x)
+                out.append(f"         source: {source.title or source.iri} [{detail}]")
+                if source.url:
+                    out.append(f"           {source.url}")
+    return "\n".join(out) + "\n"

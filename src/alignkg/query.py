@@ -1,0 +1,130 @@
+"""Named queries and query files, run with values bound at call time.
+
+``alignkg query NAME --bind var=value`` binds ``?var``; the value is read as an IRI
+(``<...>`` or a known ``prefix:local``), an integer, a dyad code (for ``dyad``), or a
+plain string. Updates, ``LOAD`` and ``SERVICE`` are refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+from rdflib import Literal as RdfLiteral
+from rdflib import URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from alignkg.errors import QueryError, UsageError
+from alignkg.namespace import PREFIXES
+from alignkg.resources import query_files, query_text
+from alignkg.stages import dyad_iri
+from alignkg.store import OxigraphStore, RdflibStore, Row
+
+Format = Literal["table", "csv", "tsv", "json"]
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FORBIDDEN = re.compile(
+    r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|SERVICE)\b", re.IGNORECASE
+)
+_COMMENT_OR_STRING = re.compile(
+    r"#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|<[^>\s]*>"
+)
+#: Also hides variables and prefixed names, so that ?load or ex:drop are not keywords.
+_NOT_KEYWORDS = re.compile(_COMMENT_OR_STRING.pattern + r"|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]+")
+
+
+def named_queries() -> list[str]:
+    """The names of the queries shipped in ``queries/``."""
+    return [f.name[: -len(".rq")] for f in query_files()]
+
+
+def load(name_or_path: str) -> str:
+    """The text of a named query, or of a ``.rq`` file."""
+    path = Path(name_or_path)
+    if path.suffix == ".rq" and path.exists():
+        return path.read_text(encoding="utf-8")
+    if path.suffix == ".rq" or "/" in name_or_path:
+        raise QueryError(f"{name_or_path}: no such query file")
+    return query_text(name_or_path)
+
+
+def refuse_unsafe(text: str) -> None:
+    """Refuse updates, LOAD and SERVICE (outside comments, strings and IRIs)."""
+    visible = _NOT_KEYWORDS.sub(" ", text)
+    match = _FORBIDDEN.search(visible)
+    if match:
+        keyword = match.group(1).upper()
+        raise QueryError(f"refused: {keyword} is not allowed; alignkg runs read-only queries only")
+
+
+def parse_binding(text: str) -> tuple[str, Node]:
+    """``var=value`` as a variable name and an RDF term."""
+    name, sep, value = text.partition("=")
+    name = name.strip().lstrip("?$")
+    if not sep or not _VARIABLE.match(name):
+        raise UsageError(f"--bind {text!r}: expected var=value, e.g. --bind dyad=CHN-RUS")
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        return name, URIRef(value[1:-1])
+    prefix, colon, local = value.partition(":")
+    if colon and prefix in PREFIXES and not local.startswith("//"):
+        return name, URIRef(PREFIXES[prefix] + local)
+    if re.fullmatch(r"[+-]?\d+", value):
+        return name, RdfLiteral(value, datatype=XSD.integer)
+    if name == "dyad":
+        return name, dyad_iri(value)
+    return name, RdfLiteral(value)
+
+
+def run(
+    store: OxigraphStore | RdflibStore, text: str, bindings: Mapping[str, Node] | None = None
+) -> tuple[list[str], list[Row]]:
+    """Run a SELECT query; return its variable names (in SELECT order) and rows."""
+    refuse_unsafe(text)
+    rows = store.select(text, bindings)
+    return _variables(text, rows), rows
+
+
+def _variables(text: str, rows: Sequence[Row]) -> list[str]:
+    head = re.search(r"\bSELECT\b(.*?)\bWHERE\b", _COMMENT_OR_STRING.sub(" ", text), re.S | re.I)
+    names: list[str] = []
+    if head:
+        for match in re.finditer(r"\bAS\s+\?(\w+)\s*\)|\?(\w+)", head.group(1)):
+            name = match.group(1) or match.group(2)
+            if match.group(1):
+                # "(expr AS ?x)": drop variables used only inside the expression
+                names = [n for n in names if f"?{n}" not in match.group(0)]
+            if name not in names:
+                names.append(name)
+    for row in rows:
+        for name in row:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _cell(value: Node | None) -> str:
+    return "" if value is None else str(value)
+
+
+def render(names: Sequence[str], rows: Sequence[Row], *, fmt: Format = "table") -> str:
+    """Rows as an aligned table, CSV, TSV or JSON (a list of objects)."""
+    if fmt in {"csv", "tsv"}:
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([_cell(row.get(n)) for n in names])
+        return out.getvalue()
+    if fmt == "json":
+        return json.dumps([{n: _cell(r.get(n)) for n in names} for r in rows], indent=2, ensure_ascii=False) + "\n"
+    table = [[_cell(r.get(n)) for n in names] for r in rows]
+    widths = [max([len(n)] + [len(t[i]) for t in table]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)).rstrip() for t in table]
+    return "\n".join(lines) + "\n"

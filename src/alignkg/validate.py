@@ -1,0 +1,255 @@
+"""Validation: SHACL shapes and whole-graph rule checks, as one list of findings.
+
+Completeness shapes (SHACL Core, severity Violation) run in pyshacl on the asserted
+data with the ontology and what was inferred. The ladder's preconditions (severity
+Warning) run by default as whole-graph aggregate queries on the store
+(``rules/checks/*.rq``); their SHACL-SPARQL shapes (``rules/shapes/ladder.ttl``) give the
+same findings and can be run instead. ``queries/*-violation.rq`` checks must return no
+rows on a valid graph: each row is a Violation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import Literal
+
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
+
+from alignkg.build import KnowledgeGraph
+from alignkg.namespace import (
+    CALENDAR_GRAPH,
+    DATA_GRAPH,
+    DERIVED_GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    RULES_GRAPH,
+)
+from alignkg.resources import check_rules, query_files, query_text, shape_files
+
+Severity = Literal["Violation", "Warning", "Info"]
+LadderEngine = Literal["sparql", "shacl"]
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+_HEADER = re.compile(r"^#\s*(shape|severity):\s*(\S+)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result."""
+
+    severity: Severity
+    focus: str
+    message: str
+    rule: str
+    value: str = ""
+    location: str = ""
+
+    def line(self) -> str:
+        """The finding on one line: ``location: severity: <focus>: message [rule]``."""
+        where = self.location or "-"
+        rule = self.rule.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        return f"{where}: {self.severity.lower()}: <{self.focus}>: {self.message} [{rule}]"
+
+    def key(self) -> tuple[str, str, str]:
+        """What identifies the finding whatever engine found it: rule, focus node, value."""
+        return (self.rule, self.focus, self.value)
+
+
+@dataclass(frozen=True)
+class Report:
+    """All findings of a validation run."""
+
+    findings: list[Finding]
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Warning"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean or warnings only, 1 violations."""
+        return 1 if self.violations else 0
+
+    def summary(self) -> str:
+        return f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
+
+
+def _load_shapes(files: Iterable[Traversable]) -> Graph:
+    graph = Graph()
+    for file in files:
+        graph.parse(data=file.read_text(encoding="utf-8"), format="turtle")
+    return graph
+
+
+def shapes_graph(kind: Literal["completeness", "ladder", "all"] = "all") -> Graph:
+    """The shapes of ``rules/shapes/``: completeness, ladder, or both."""
+    files = [
+        f for f in shape_files()
+        if kind == "all" or f.name == f"{kind}.ttl"
+    ]
+    return _load_shapes(files)
+
+
+def _rdflib_graph(kg: KnowledgeGraph, graphs: Iterable[URIRef]) -> Graph:
+    graph = Graph()
+    for name in graphs:
+        for triple in kg.store.triples(graph=name):
+            graph.add(triple)
+    return graph
+
+
+def _severity(node: Node | None) -> Severity:
+    if node == SH.Warning:
+        return "Warning"
+    if node == SH.Info:
+        return "Info"
+    return "Violation"
+
+
+def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"]) -> list[Finding]:
+    """Run the SHACL shapes of ``kind`` in pyshacl and return their findings."""
+    graphs = [ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH]
+    if kind == "ladder":
+        graphs += [CALENDAR_GRAPH, DERIVED_GRAPH]
+    data = _rdflib_graph(kg, graphs)
+    _conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes_graph(kind),
+        inference="none",
+        allow_warnings=True,
+        allow_infos=True,
+        advanced=False,
+        meta_shacl=False,
+    )
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        value = results.value(result, SH.value)
+        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+        shape = results.value(result, SH.sourceShape)
+        top = _top_shape(results, shape) if shape is not None else None
+        path = results.value(result, SH.resultPath)
+        message = messages[0] if messages else "does not conform"
+        if path is not None and isinstance(path, URIRef) and not messages:
+            message = f"{path}: {message}"
+        findings.append(
+            Finding(
+                severity=_severity(results.value(result, SH.resultSeverity)),
+                focus=str(focus),
+                message=message,
+                rule=str(top or shape or ""),
+                value=str(value) if value is not None and kind == "ladder" else "",
+            )
+        )
+    return _locate(kg, findings)
+
+
+def _top_shape(results: Graph, shape: Node) -> Node:
+    # Property shapes are reported by their own IRI when they have one; blank property
+    # shapes stay blank. Keep what pyshacl reports: it is the most specific place to look.
+    return shape
+
+
+def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
+    header = dict(_HEADER.findall(text))
+    severity = header.get("severity", "Violation")
+    if severity not in _SEVERITY_ORDER:
+        severity = "Violation"
+    return header.get("shape", name), severity  # type: ignore[return-value]
+
+
+def _ladder_message(row: dict[str, Node], rule: str) -> str:
+    dyad, year = row.get("dyadLabel"), row.get("year")
+    rung, missing = row.get("rung"), row.get("missingRung")
+    if rule.endswith("LadderPrerequisiteShape"):
+        return (
+            f"{dyad} {year}: indicator {rung} is present but its prerequisite, "
+            f"indicator {missing}, has not appeared by then"
+        )
+    return (
+        f"{dyad} {year}: indicator {rung} is present but the lower stage it builds on has not "
+        f"become high: indicator {missing} has not reached the high level by then"
+    )
+
+
+def check_findings(kg: KnowledgeGraph) -> list[Finding]:
+    """Run the whole-graph ladder checks (``rules/checks``) on the store."""
+    findings = []
+    for check in check_rules():
+        text = check.read_text(encoding="utf-8")
+        rule, severity = _check_metadata(text, check.name)
+        for row in kg.store.select(text):
+            findings.append(
+                Finding(
+                    severity=severity,
+                    focus=str(row["focus"]),
+                    message=_ladder_message(row, rule),
+                    rule=rule,
+                    value=str(row.get("value", "")),
+                )
+            )
+    return _locate(kg, findings)
+
+
+def violation_query_findings(kg: KnowledgeGraph) -> list[Finding]:
+    """Run every ``queries/*-violation.rq``: each row is a Violation."""
+    findings = []
+    for query in query_files():
+        if not query.name.endswith("-violation.rq"):
+            continue
+        for row in kg.store.select(query.read_text(encoding="utf-8")):
+            findings.append(
+                Finding(
+                    severity="Violation",
+                    focus=str(row.get("focus", "")),
+                    message=str(row.get("message", query.name)),
+                    rule=query.name[: -len(".rq")],
+                    value=str(row.get("value", "")),
+                )
+            )
+    return _locate(kg, findings)
+
+
+def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
+    """Add the file and line of each focus node (of the events a derived node rests on)."""
+    derived_from: dict[str, list[str]] | None = None
+    located = []
+    for finding in findings:
+        where = kg.location_of(finding.focus)
+        if where is None:
+            if derived_from is None:
+                derived_from = defaultdict(list)
+                for row in kg.store.select(query_text("derived-from")):
+                    derived_from[str(row["node"])].append(str(row["event"]))
+            for event in derived_from.get(finding.focus, []):
+                where = kg.location_of(event)
+                if where:
+                    break
+        location = f"{where[0]}:{where[1]}" if where else ""
+        located.append(
+            Finding(finding.severity, finding.focus, finding.message, finding.rule, finding.value, location)
+        )
+    return located
+
+
+def validate(kg: KnowledgeGraph, *, ladder: LadderEngine = "sparql") -> Report:
+    """Every finding on ``kg``: completeness shapes, ladder rules, violation queries."""
+    findings = shacl_findings(kg, kind="completeness")
+    findings += violation_query_findings(kg)
+    findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="ladder")
+    unique = {(f.key(), f.message): f for f in findings}
+    ordered = sorted(
+        unique.values(),
+        key=lambda f: (_SEVERITY_ORDER[f.severity], f.location, f.focus, f.rule, f.value),
+    )
+    return Report(ordered)
