@@ -123,8 +123,10 @@ def assemble(
     started = time.perf_counter()
     ladder = build_ladder(ontology)
     entailed = entailments(ontology)
-    data_triples = [
-        tuple(to_rdflib(t) for t in triple) for parsed in files for triple in parsed.triples
+    data_triples: list[tuple[object, object, object]] = [
+        (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
+        for parsed in files
+        for t in parsed.triples
     ]
     inferred = list(entailed.ontology_triples) + apply(entailed, data_triples)
     store.add(inferred, graph=INFERRED_GRAPH)  # type: ignore[arg-type]

@@ -38,17 +38,25 @@ class _Progress:
 def _common(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
     if paths:
         parser.add_argument(
-            "--kg", dest="kg", type=Path, action="append", metavar="PATH",
+            "--kg",
+            dest="kg",
+            type=Path,
+            action="append",
+            metavar="PATH",
             help="coded-event file or folder (repeatable; default: kg/)",
         )
     parser.add_argument(
-        "--engine", choices=("oxigraph", "rdflib"), default="oxigraph",
+        "--engine",
+        choices=("oxigraph", "rdflib"),
+        default="oxigraph",
         help="SPARQL engine (default: oxigraph; rdflib gives the same rows, much slower)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
 
-def _load(args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None) -> KnowledgeGraph:
+def _load(
+    args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
+) -> KnowledgeGraph:
     chosen = list(paths or args.kg or [Path("kg")])
     progress = _Progress(args.quiet)
     kg = assemble(chosen, engine=args.engine, until=until, progress=progress)
@@ -84,14 +92,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]
         write_atomic(out / f"stages-{reading}.csv", stages.render(chosen, fmt="csv"))
-    write_atomic(out / "validation.txt", "".join(f.line() + "\n" for f in report.findings) + report.summary() + "\n")
+    write_atomic(
+        out / "validation.txt",
+        "".join(f.line() + "\n" for f in report.findings) + report.summary() + "\n",
+    )
     write_atomic(out / "events.csv", export.events_csv(kg.store))
     if isinstance(kg.store, OxigraphStore):
         write_atomic(out / "alignkg.nq", kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b"")
     else:
         write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
-    progress(f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, validation.txt, report.md")
+    progress(
+        f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, validation.txt, report.md"
+    )
     bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
     for dyad in bilateral:
         print(f"== {dyad}: stage per year (strict ladder) ==")
@@ -104,23 +117,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
-    names, rows = query.run(kg.store, query.load("events"))
-    del names
-    return {str(r["dyadLabel"]) for r in rows if str(r.get("event", "")) and _is_bilateral(kg, str(r["event"]))}
-
-
-def _is_bilateral(kg: KnowledgeGraph, event: str) -> bool:
-    return kg.location_of(event) is not None and not any(
-        str(t[1]).endswith("#grouping") for t in _event_triples(kg, event)
-    )
-
-
-def _event_triples(kg: KnowledgeGraph, event: str) -> list[tuple[object, object, object]]:
-    for parsed in kg.files:
-        found = [t for t in parsed.triples if t.subject.value == event if hasattr(t.subject, "value")]
-        if found:
-            return [(t.subject, t.predicate.value, t.object) for t in found]
-    return []
+    _names, rows = query.run(kg.store, query.load("dyads"))
+    return {str(r["dyadLabel"]) for r in rows if int(str(r.get("bilateralEvents", 0))) > 0}
 
 
 def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.StageRow]) -> str:
@@ -133,7 +131,9 @@ def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.Stage
     for dyad in sorted({r.dyad for r in rows}):
         lines.append(f"## {dyad}")
         lines.append("")
-        lines.append("| year | strict | manifested | highest indicator | counted (strict) | precursors (strict) |")
+        lines.append(
+            "| year | strict | manifested | highest indicator | counted (strict) | precursors (strict) |"
+        )
         lines.append("|---|---|---|---|---|---|")
         by_year: dict[int, dict[str, stages.StageRow]] = {}
         for row in rows:
@@ -141,8 +141,10 @@ def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.Stage
                 by_year.setdefault(row.year, {})[row.reading] = row
         for year, readings in sorted(by_year.items()):
             strict, manifested = readings.get("strict"), readings.get("manifested")
+
             def show(r: stages.StageRow | None) -> str:
                 return "" if r is None else f"{r.stage} {r.level}".strip()
+
             lines.append(
                 f"| {year} | {show(strict)} | {show(manifested)} | "
                 f"{strict.highest_indicator if strict and strict.highest_indicator else ''} | "
@@ -170,9 +172,13 @@ def cmd_stages(args: argparse.Namespace) -> int:
         raise UsageError(f"--from {args.start} is after --to {args.end}")
     dyad = stages.dyad_code(args.dyad)
     kg = _load(args, until=args.end)
-    rows = stages.stage_rows(kg.store, dyad=dyad, reading=args.rule, first=args.start, last=args.end)
+    rows = stages.stage_rows(
+        kg.store, dyad=dyad, reading=args.rule, first=args.start, last=args.end
+    )
     if not rows:
-        raise UsageError(f"dyad {dyad} has no assessed years in the graph (no events, or none in range)")
+        raise UsageError(
+            f"dyad {dyad} has no assessed years in the graph (no events, or none in range)"
+        )
     print(stages.render(rows, fmt=args.format), end="")
     return 0
 
@@ -220,65 +226,105 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("build", help="load, infer, validate and derive; write build/",
-                       description="Load kg/, infer, validate, derive every dyad-year and write the "
-                       "graph, stage tables, events, findings and a report to build/. "
-                       "Example: alignkg build", epilog=EPILOG)
+    p = sub.add_parser(
+        "build",
+        help="load, infer, validate and derive; write build/",
+        description="Load kg/, infer, validate, derive every dyad-year and write the "
+        "graph, stage tables, events, findings and a report to build/. "
+        "Example: alignkg build",
+        epilog=EPILOG,
+    )
     _common(p)
-    p.add_argument("--out", type=Path, default=Path("build"), help="output folder (default: build/)")
+    p.add_argument(
+        "--out", type=Path, default=Path("build"), help="output folder (default: build/)"
+    )
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("validate", help="check completeness and the ladder's preconditions",
-                       description="Validate coded events: SHACL completeness shapes, *-violation.rq "
-                       "checks and the ladder's preconditions. One finding per line. "
-                       "Example: alignkg validate kg/", epilog=EPILOG)
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: kg/)")
+    p = sub.add_parser(
+        "validate",
+        help="check completeness and the ladder's preconditions",
+        description="Validate coded events: SHACL completeness shapes, *-violation.rq "
+        "checks and the ladder's preconditions. One finding per line. "
+        "Example: alignkg validate kg/",
+        epilog=EPILOG,
+    )
+    p.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: kg/)"
+    )
     _common(p)
-    p.add_argument("--ladder", choices=("sparql", "shacl"), default="sparql",
-                   help="evaluate ladder rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes")
+    p.add_argument(
+        "--ladder",
+        choices=("sparql", "shacl"),
+        default="sparql",
+        help="evaluate ladder rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes",
+    )
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("stages", help="stage per year for a dyad",
-                       description="Print a dyad's stage per year. "
-                       "Example: alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
-                       epilog=EPILOG)
-    p.add_argument("--dyad", required=True, help="two ISO alpha-3 codes, e.g. CHN-RUS (order does not matter)")
-    p.add_argument("--rule", choices=("strict", "manifested"), default="strict",
-                   help="strict ladder (the paper's rule, default) or highest manifested")
+    p = sub.add_parser(
+        "stages",
+        help="stage per year for a dyad",
+        description="Print a dyad's stage per year. "
+        "Example: alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
+        epilog=EPILOG,
+    )
+    p.add_argument(
+        "--dyad", required=True, help="two ISO alpha-3 codes, e.g. CHN-RUS (order does not matter)"
+    )
+    p.add_argument(
+        "--rule",
+        choices=("strict", "manifested"),
+        default="strict",
+        help="strict ladder (the paper's rule, default) or highest manifested",
+    )
     p.add_argument("--from", dest="start", type=_year, help="first year")
     p.add_argument("--to", dest="end", type=_year, help="last year")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _common(p)
     p.set_defaults(func=cmd_stages)
 
-    p = sub.add_parser("explain", help="the derivation chain for a dyad-year",
-                       description="Explain a dyad's stage in a year: stage <- indicator levels <- "
-                       "events <- quotes <- sources. Example: alignkg explain --dyad CHN-RUS --year 2015",
-                       epilog=EPILOG)
+    p = sub.add_parser(
+        "explain",
+        help="the derivation chain for a dyad-year",
+        description="Explain a dyad's stage in a year: stage <- indicator levels <- "
+        "events <- quotes <- sources. Example: alignkg explain --dyad CHN-RUS --year 2015",
+        epilog=EPILOG,
+    )
     p.add_argument("--dyad", required=True)
     p.add_argument("--year", required=True, type=_year)
     _common(p)
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("query", help="run a named query or a .rq file",
-                       description="Run a named query from queries/ or a .rq file, with values bound. "
-                       "Example: alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
-                       epilog=EPILOG)
+    p = sub.add_parser(
+        "query",
+        help="run a named query or a .rq file",
+        description="Run a named query from queries/ or a .rq file, with values bound. "
+        "Example: alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
+        epilog=EPILOG,
+    )
     p.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
-    p.add_argument("--bind", action="append", metavar="VAR=VALUE",
-                   help="bind ?VAR (an IRI <...> or prefix:local, an integer, a dyad code, or a string)")
+    p.add_argument(
+        "--bind",
+        action="append",
+        metavar="VAR=VALUE",
+        help="bind ?VAR (an IRI <...> or prefix:local, an integer, a dyad code, or a string)",
+    )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json"), default="table")
     p.add_argument("--list", action="store_true", help="list the named queries")
     _common(p)
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("export", help="export tables (events)",
-                       description="Export the events table, one row per event and dyad. "
-                       "Example: alignkg export events --format csv --output build/events.csv",
-                       epilog=EPILOG)
+    p = sub.add_parser(
+        "export",
+        help="export tables (events)",
+        description="Export the events table, one row per event and dyad. "
+        "Example: alignkg export events --format csv --output build/events.csv",
+        epilog=EPILOG,
+    )
     p.add_argument("what", choices=("events",))
     p.add_argument("--format", choices=("csv",), default="csv")
-    p.add_argument("--output", type=Path, help="write to this file (atomically) instead of standard output")
+    p.add_argument(
+        "--output", type=Path, help="write to this file (atomically) instead of standard output"
+    )
     _common(p)
     p.set_defaults(func=cmd_export)
     return top

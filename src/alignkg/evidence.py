@@ -138,7 +138,9 @@ def render(explanation: Explanation, ladder: Ladder) -> str:
     for row in sorted(explanation.assessments, key=lambda r: r.reading, reverse=True):
         level = f" ({row.level})" if row.level else ""
         counted = ", ".join(str(r) for r in row.counted) or "none"
-        line = f"  {names.get(row.reading, row.reading)}: stage {row.stage}{level}; counts {counted}"
+        line = (
+            f"  {names.get(row.reading, row.reading)}: stage {row.stage}{level}; counts {counted}"
+        )
         if row.precursors:
             line += "; precursors " + ", ".join(str(r) for r in row.precursors)
         out.append(line)

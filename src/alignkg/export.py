@@ -10,19 +10,42 @@ from alignkg.resources import query_text
 from alignkg.store import OxigraphStore, RdflibStore
 
 EVENT_COLUMNS = (
-    "event", "dyad", "dimension", "indicator", "level", "start", "end", "precision",
-    "persistence", "label", "quote", "sources", "footnotes", "languages",
+    "event",
+    "dyad",
+    "dimension",
+    "indicator",
+    "level",
+    "start",
+    "end",
+    "precision",
+    "persistence",
+    "label",
+    "quote",
+    "sources",
+    "footnotes",
+    "languages",
 )
 _FROM_QUERY = {
-    "event": "event", "dyad": "dyadLabel", "dimension": "dimensionCode", "indicator": "rung",
-    "level": "levelCode", "start": "start", "end": "end", "precision": "precisionCode",
-    "persistence": "persistenceCode", "label": "label", "quote": "quote", "sources": "sources",
-    "footnotes": "footnotes", "languages": "languages",
+    "event": "event",
+    "dyad": "dyadLabel",
+    "dimension": "dimensionCode",
+    "indicator": "rung",
+    "level": "levelCode",
+    "start": "start",
+    "end": "end",
+    "precision": "precisionCode",
+    "persistence": "persistenceCode",
+    "label": "label",
+    "quote": "quote",
+    "sources": "sources",
+    "footnotes": "footnotes",
+    "languages": "languages",
 }
 
 
 def _sorted_values(text: str, separator: str) -> str:
-    values = sorted({v.strip() for v in text.split(separator.strip()) if v.strip()}, key=_natural)
+    parts = text.split(separator.strip()) if separator.strip() else text.split()
+    values = sorted({v.strip() for v in parts if v.strip()}, key=_natural)
     return separator.join(values)
 
 

@@ -61,20 +61,23 @@ def entailments(ontology: Graph) -> Entailments:
     ).expand(graph)
     superclasses = {
         cls: frozenset(
-            t for t in graph.objects(probe, RDF.type)
+            t
+            for t in graph.objects(probe, RDF.type)
             if isinstance(t, URIRef) and t != cls and t not in _TRIVIAL_TYPES
         )
         for cls, probe in class_probe.items()
     }
     superproperties = {
         prop: frozenset(
-            p for p in graph.predicates(subject, obj)
+            p
+            for p in graph.predicates(subject, obj)
             if isinstance(p, URIRef) and p != prop and p != OWL.sameAs
         )
         for prop, (subject, obj) in property_probe.items()
     }
     ontology_triples = frozenset(
-        t for t in graph
+        t
+        for t in graph
         if t not in before
         and not any(str(term).startswith(_PROBE) for term in t)
         and isinstance(t[0], URIRef)
@@ -85,7 +88,9 @@ def entailments(ontology: Graph) -> Entailments:
     return Entailments(superclasses, superproperties, ontology_triples)
 
 
-def apply(entailed: Entailments, data: Iterable[tuple[object, object, object]]) -> list[tuple[object, object, object]]:
+def apply(
+    entailed: Entailments, data: Iterable[tuple[object, object, object]]
+) -> list[tuple[object, object, object]]:
     """The triples entailed for ``data``: inherited types and superproperties."""
     known: dict[object, set[object]] = defaultdict(set)
     inferred: list[tuple[object, object, object]] = []

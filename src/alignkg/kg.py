@@ -49,9 +49,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in FORMATS)
-            )
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in FORMATS))
         elif path.exists():
             found.append(path)
         else:
@@ -65,7 +63,9 @@ def read_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> ParsedFile:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
-        raise InputError(Location(shown), "AK106", f"unsupported file type {path.suffix!r} (read: {known})")
+        raise InputError(
+            Location(shown), "AK106", f"unsupported file type {path.suffix!r} (read: {known})"
+        )
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(
@@ -91,7 +91,9 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
         raise InputError(Location(path, line, column), "AK101", message) from None
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     _check_literals(triples, text, path)
-    return ParsedFile(path=path, triples=triples, subject_lines=_subject_lines(text, parser.prefixes))
+    return ParsedFile(
+        path=path, triples=triples, subject_lines=_subject_lines(text, parser.prefixes)
+    )
 
 
 def read_all(paths: Sequence[Path], *, max_bytes: int = MAX_FILE_BYTES) -> list[ParsedFile]:
@@ -103,7 +105,7 @@ def _decode(data: bytes, path: str) -> str:
     if data.startswith(_UTF16_BOMS):
         raise InputError(Location(path, 1, 1), "AK103", "file is UTF-16; save it as UTF-8")
     if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM):]
+        data = data[len(_UTF8_BOM) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

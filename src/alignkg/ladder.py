@@ -64,9 +64,7 @@ class Ladder:
 
     def prerequisites(self, indicator: URIRef) -> set[URIRef]:
         """Every indicator that ``indicator`` requires, directly or through others."""
-        return {
-            node for node in nx.ancestors(self.graph, indicator) if node in self.indicators
-        }
+        return {node for node in nx.ancestors(self.graph, indicator) if node in self.indicators}
 
     def stage_of(self, indicator: URIRef) -> Stage:
         return self.stages[self.indicators[indicator].stage]
@@ -99,7 +97,9 @@ def _label(graph: Graph, node: URIRef) -> str:
 def _int(graph: Graph, node: URIRef, prop: URIRef) -> int:
     values = [v for v in graph.objects(node, prop) if isinstance(v, Literal)]
     if len(values) != 1:
-        raise LadderError(f"<{node}> needs exactly one {prop.n3(graph.namespace_manager)}; found {len(values)}")
+        raise LadderError(
+            f"<{node}> needs exactly one {prop.n3(graph.namespace_manager)}; found {len(values)}"
+        )
     return int(values[0].toPython())
 
 
@@ -122,13 +122,15 @@ def build_ladder(ontology: Graph) -> Ladder:
     for node in ontology.subjects(AK.rung, None):
         if not isinstance(node, URIRef):
             continue
-        stage = ontology.value(node, AK.stage)
-        if not isinstance(stage, URIRef) or stage not in stages:
-            raise LadderError(f"indicator <{node}> has no stage (ak:stage) among the ladder's stages")
+        stage_iri = ontology.value(node, AK.stage)
+        if not isinstance(stage_iri, URIRef) or stage_iri not in stages:
+            raise LadderError(
+                f"indicator <{node}> has no stage (ak:stage) among the ladder's stages"
+            )
         indicators[node] = Indicator(
             iri=node,
             rung=_int(ontology, node, AK.rung),
-            stage=stage,
+            stage=stage_iri,
             notation=str(ontology.value(node, SKOS.notation) or ""),
             label=_label(ontology, node),
         )
@@ -140,12 +142,16 @@ def build_ladder(ontology: Graph) -> Ladder:
         graph.add_edge(indicator.stage, indicator.iri, relation="contains")
         for prerequisite in ontology.objects(indicator.iri, AK.requires):
             if prerequisite not in indicators:
-                raise LadderError(f"<{indicator.iri}> requires <{prerequisite}>, which is not an indicator")
+                raise LadderError(
+                    f"<{indicator.iri}> requires <{prerequisite}>, which is not an indicator"
+                )
             graph.add_edge(prerequisite, indicator.iri, relation="requires")
     for stage in stages.values():
         for following in ontology.objects(stage.iri, AK.precedes):
             if following not in stages:
-                raise LadderError(f"stage <{stage.iri}> precedes <{following}>, which is not a stage")
+                raise LadderError(
+                    f"stage <{stage.iri}> precedes <{following}>, which is not a stage"
+                )
             graph.add_edge(stage.iri, following, relation="precedes")
     ladder = Ladder(graph=graph, indicators=indicators, stages=stages)
     _check(ladder)
@@ -160,14 +166,16 @@ def _check(ladder: Ladder) -> None:
         raise LadderError(f"the ladder's precedence has a cycle: {path}")
     rungs = sorted(i.rung for i in ladder.indicators.values())
     if rungs != list(range(1, len(rungs) + 1)):
-        raise LadderError(f"indicator rungs must be 1..{len(rungs)} without gaps or repeats; found {rungs}")
+        raise LadderError(
+            f"indicator rungs must be 1..{len(rungs)} without gaps or repeats; found {rungs}"
+        )
     chain = [s for s in ladder.stages.values() if s.rank > 0]
     precedence = graph.subgraph(s.iri for s in chain)
-    for stage in chain:
-        depth = len(nx.ancestors(precedence, stage.iri)) + 1
-        if depth != stage.rank:
+    for link in chain:
+        depth = len(nx.ancestors(precedence, link.iri)) + 1
+        if depth != link.rank:
             raise LadderError(
-                f"stage <{stage.iri}> has rank {stage.rank} but is number {depth} in the precedence chain"
+                f"stage <{link.iri}> has rank {link.rank} but is number {depth} in the precedence chain"
             )
     for indicator in ladder.indicators.values():
         for prerequisite in ladder.prerequisites(indicator.iri):
@@ -176,7 +184,9 @@ def _check(ladder: Ladder) -> None:
                     f"<{indicator.iri}> (rung {indicator.rung}) requires <{prerequisite}> "
                     f"(rung {ladder.indicators[prerequisite].rung}): prerequisites must be lower rungs"
                 )
-        stage = ladder.stage_of(indicator.iri)
-        for gate in stage.becomes_high_with:
+        own = ladder.stage_of(indicator.iri)
+        for gate in own.becomes_high_with:
             if gate not in ladder.indicators:
-                raise LadderError(f"stage <{stage.iri}> becomes high with <{gate}>, which is not an indicator")
+                raise LadderError(
+                    f"stage <{own.iri}> becomes high with <{gate}>, which is not an indicator"
+                )

@@ -38,7 +38,7 @@ def _calendar_date(year: str, month: str, day: str) -> bool:
 
 def _is_date(value: str) -> bool:
     m = _DATE.match(value)
-    return bool(m) and _calendar_date(m.group(1), m.group(2), m.group(3))
+    return m is not None and _calendar_date(m.group(1), m.group(2), m.group(3))
 
 
 def _is_datetime(value: str) -> bool:
@@ -51,7 +51,7 @@ def _is_datetime(value: str) -> bool:
 
 def _is_gyearmonth(value: str) -> bool:
     m = _GYEARMONTH.match(value)
-    return bool(m) and 1 <= int(m.group(2)) <= 12
+    return m is not None and 1 <= int(m.group(2)) <= 12
 
 
 def _is_integer(value: str) -> bool:
@@ -100,7 +100,7 @@ def lexical_problem(value: str, datatype: str) -> str | None:
     accepts, expected = check
     if accepts(value):
         return None
-    short = "xsd:" + datatype[len(XSD):]
+    short = "xsd:" + datatype[len(XSD) :]
     return f'"{value}" is not a valid {short} (expected {expected})'
 
 

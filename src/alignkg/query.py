@@ -35,7 +35,9 @@ _COMMENT_OR_STRING = re.compile(
     r"#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|<[^>\s]*>"
 )
 #: Also hides variables and prefixed names, so that ?load or ex:drop are not keywords.
-_NOT_KEYWORDS = re.compile(_COMMENT_OR_STRING.pattern + r"|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]+")
+_NOT_KEYWORDS = re.compile(
+    _COMMENT_OR_STRING.pattern + r"|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]+"
+)
 
 
 def named_queries() -> list[str]:
@@ -122,7 +124,12 @@ def render(names: Sequence[str], rows: Sequence[Row], *, fmt: Format = "table") 
             writer.writerow([_cell(row.get(n)) for n in names])
         return out.getvalue()
     if fmt == "json":
-        return json.dumps([{n: _cell(r.get(n)) for n in names} for r in rows], indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                [{n: _cell(r.get(n)) for n in names} for r in rows], indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     table = [[_cell(r.get(n)) for n in names] for r in rows]
     widths = [max([len(n)] + [len(t[i]) for t in table]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]

@@ -106,7 +106,9 @@ class OxigraphStore:
         return len(triples)
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> object:
-        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()
+        }
         try:
             return self.store.query(
                 query, use_default_graph_as_union=True, substitutions=substitutions or None
@@ -175,7 +177,7 @@ class RdflibStore:
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> object:
         try:
-            return self.dataset.query(query, initBindings=dict(bindings or {}))
+            return self.dataset.query(query, initBindings=dict(bindings or {}))  # type: ignore[arg-type]
         except Exception as error:  # rdflib raises pyparsing errors and plain Exceptions
             raise QueryError(f"query failed on rdflib: {error}") from None
 

@@ -93,10 +93,7 @@ def _load_shapes(files: Iterable[Traversable]) -> Graph:
 
 def shapes_graph(kind: Literal["completeness", "ladder", "all"] = "all") -> Graph:
     """The shapes of ``rules/shapes/``: completeness, ladder, or both."""
-    files = [
-        f for f in shape_files()
-        if kind == "all" or f.name == f"{kind}.ttl"
-    ]
+    files = [f for f in shape_files() if kind == "all" or f.name == f"{kind}.ttl"]
     return _load_shapes(files)
 
 
@@ -162,10 +159,12 @@ def _top_shape(results: Graph, shape: Node) -> Node:
 
 def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
     header = dict(_HEADER.findall(text))
-    severity = header.get("severity", "Violation")
-    if severity not in _SEVERITY_ORDER:
-        severity = "Violation"
-    return header.get("shape", name), severity  # type: ignore[return-value]
+    severity: Severity = "Violation"
+    if header.get("severity") == "Warning":
+        severity = "Warning"
+    elif header.get("severity") == "Info":
+        severity = "Info"
+    return header.get("shape", name), severity
 
 
 def _ladder_message(row: dict[str, Node], rule: str) -> str:
@@ -237,7 +236,14 @@ def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
                     break
         location = f"{where[0]}:{where[1]}" if where else ""
         located.append(
-            Finding(finding.severity, finding.focus, finding.message, finding.rule, finding.value, location)
+            Finding(
+                finding.severity,
+                finding.focus,
+                finding.message,
+                finding.rule,
+                finding.value,
+                location,
+            )
         )
     return located
 
