@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from rdflib import Graph, URIRef
 
 from alignkg.derive import StepReport, derive
 from alignkg.errors import UsageError
-from alignkg.infer import apply, entailments
+from alignkg.infer import Entailments, apply, entailments
 from alignkg.kg import ParsedFile, parse_bytes, read_all
 from alignkg.ladder import Ladder, build_ladder
 from alignkg.namespace import (
@@ -74,6 +75,12 @@ def ontology_graph(*, with_vocabularies: bool = False) -> Graph:
     return graph
 
 
+@cache
+def bundled_entailments() -> Entailments:
+    """What the bundled ontology entails (computed once per process; immutable)."""
+    return entailments(ontology_graph())
+
+
 def _year_span(files: Sequence[ParsedFile]) -> tuple[int, int] | None:
     years: list[int] = []
     for parsed in files:
@@ -122,7 +129,7 @@ def assemble(
 
     started = time.perf_counter()
     ladder = build_ladder(ontology)
-    entailed = entailments(ontology)
+    entailed = bundled_entailments()
     data_triples: list[tuple[object, object, object]] = [
         (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
         for parsed in files
