@@ -88,26 +88,7 @@ def run(
 ) -> tuple[list[str], list[Row]]:
     """Run a SELECT query; return its variable names (in SELECT order) and rows."""
     refuse_unsafe(text)
-    rows = store.select(text, bindings)
-    return _variables(text, rows), rows
-
-
-def _variables(text: str, rows: Sequence[Row]) -> list[str]:
-    head = re.search(r"\bSELECT\b(.*?)\bWHERE\b", _COMMENT_OR_STRING.sub(" ", text), re.S | re.I)
-    names: list[str] = []
-    if head:
-        for match in re.finditer(r"\bAS\s+\?(\w+)\s*\)|\?(\w+)", head.group(1)):
-            name = match.group(1) or match.group(2)
-            if match.group(1):
-                # "(expr AS ?x)": drop variables used only inside the expression
-                names = [n for n in names if f"?{n}" not in match.group(0)]
-            if name not in names:
-                names.append(name)
-    for row in rows:
-        for name in row:
-            if name not in names:
-                names.append(name)
-    return names
+    return store.select_table(text, bindings)
 
 
 def _cell(value: Node | None) -> str:

@@ -66,6 +66,11 @@ class Store(Protocol):
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """Run a SELECT query; each row maps variable names to bound terms."""
 
+    def select_table(
+        self, query: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]:
+        """Run a SELECT query; return its projected variable names and its rows."""
+
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]:
         """Run a CONSTRUCT query and return its triples."""
 
@@ -119,6 +124,11 @@ class OxigraphStore:
             raise QueryError(f"query failed: {error}") from None
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        return self.select_table(query, bindings)[1]
+
+    def select_table(
+        self, query: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]:
         result = self._run(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
@@ -131,7 +141,7 @@ class OxigraphStore:
                 if value is not None:
                     row[name] = to_rdflib(value)
             rows.append(row)
-        return rows
+        return names, rows
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]:
         result = self._run(query, bindings)
@@ -182,6 +192,11 @@ class RdflibStore:
             raise QueryError(f"query failed on rdflib: {error}") from None
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        return self.select_table(query, bindings)[1]
+
+    def select_table(
+        self, query: str, bindings: Mapping[str, Node] | None = None
+    ) -> tuple[list[str], list[Row]]:
         result = self._run(query, bindings)
         if getattr(result, "type", None) != "SELECT":
             raise QueryError("expected a SELECT query")
@@ -194,7 +209,7 @@ class RdflibStore:
                 if value is not None:
                     row[name] = value
             rows.append(row)
-        return rows
+        return names, rows
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]:
         result = self._run(query, bindings)
