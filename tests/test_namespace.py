@@ -41,3 +41,26 @@ def test_every_used_term_in_rules_and_queries_is_declared() -> None:
     for file in [*derivation_rules(), *check_rules(), *query_files(), *shape_files()]:
         used |= set(re.findall(r"\bak:([A-Za-z]\w*)", file.read_text(encoding="utf-8")))
     assert used - _declared() == set()
+
+
+def test_every_import_resolves_to_a_local_copy() -> None:
+    from rdflib.namespace import OWL
+
+    from alignkg.build import resolve_imports
+
+    graph = ontology_graph()
+    files = {f.name for f in resolve_imports(graph)}
+    assert len(list(graph.objects(None, OWL.imports))) == 5
+    assert files == {"dcterms.ttl", "oa.ttl", "prov-o.ttl", "qb.ttl", "skos.ttl"}
+
+
+def test_an_import_without_a_local_copy_is_an_error() -> None:
+    from rdflib.namespace import OWL
+
+    from alignkg.build import resolve_imports
+    from alignkg.errors import LadderError
+
+    graph = ontology_graph()
+    graph.add((URIRef("https://w3id.org/alignkg/ns"), OWL.imports, URIRef("http://example.org/remote")))
+    with pytest.raises(LadderError, match="no local copy"):
+        resolve_imports(graph)

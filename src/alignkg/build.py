@@ -11,13 +11,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
+from rdflib.namespace import OWL
 
 from alignkg.derive import StepReport, derive
-from alignkg.errors import UsageError
+from alignkg.errors import LadderError, UsageError
 from alignkg.infer import Entailments, apply, entailments
 from alignkg.kg import ParsedFile, parse_bytes, read_all
 from alignkg.ladder import Ladder, build_ladder
@@ -28,7 +30,12 @@ from alignkg.namespace import (
     ONTOLOGY_GRAPH,
     RULES_GRAPH,
 )
-from alignkg.resources import ontology_files, rule_set_files, vocabulary_files
+from alignkg.resources import (
+    ontology_files,
+    rule_set_files,
+    vocabulary_catalog,
+    vocabulary_files,
+)
 from alignkg.store import EngineName, OxigraphStore, RdflibStore, new_store, to_rdflib
 
 Progress = Callable[[str], None]
@@ -81,6 +88,33 @@ def bundled_entailments() -> Entailments:
     return entailments(ontology_graph())
 
 
+CATALOG = "https://w3id.org/alignkg/catalog#"
+
+
+def resolve_imports(ontology: Graph) -> list[Traversable]:
+    """The local copies of every vocabulary the ontology ``owl:imports``.
+
+    Nothing is ever fetched: an import without a local copy in the catalog is an error.
+    """
+    catalog = Graph().parse(data=vocabulary_catalog().read_text(encoding="utf-8"), format="turtle")
+    files = {f.name: f for f in vocabulary_files()}
+    local: dict[str, str] = {}
+    for entry in catalog.subjects(URIRef(CATALOG + "ontology"), None):
+        file_name = str(catalog.value(entry, URIRef(CATALOG + "file")))
+        for iri in catalog.objects(entry, URIRef(CATALOG + "ontology")):
+            local[str(iri)] = file_name
+    chosen: dict[str, Traversable] = {}
+    for imported in sorted(str(o) for o in ontology.objects(None, OWL.imports)):
+        wanted = local.get(imported)
+        if wanted is None or wanted not in files:
+            raise LadderError(
+                f"the ontology imports <{imported}>, which has no local copy in "
+                "ontology/vocab/catalog.ttl (alignkg never fetches vocabularies)"
+            )
+        chosen[wanted] = files[wanted]
+    return [chosen[n] for n in sorted(chosen)]
+
+
 def _year_span(files: Sequence[ParsedFile]) -> tuple[int, int] | None:
     years: list[int] = []
     for parsed in files:
@@ -117,7 +151,7 @@ def assemble(
     store = new_store(engine)
     ontology = ontology_graph()
     store.add(ontology, graph=ONTOLOGY_GRAPH)
-    vocabularies = _bundled(vocabulary_files())
+    vocabularies = _bundled(resolve_imports(ontology))
     rules = _bundled(rule_set_files())
     for group, graph in ((vocabularies, ONTOLOGY_GRAPH), (rules, RULES_GRAPH), (files, DATA_GRAPH)):
         for parsed in group:
