@@ -36,6 +36,7 @@ from alignkg.stages import stage_rows
 SETTINGS = settings(
     max_examples=25,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
