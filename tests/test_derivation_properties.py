@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from alignkg.build import assemble
+from alignkg.namespace import DERIVED_GRAPH
+from alignkg.stages import stage_rows
 from reference import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -29,10 +33,6 @@ from reference import (
     to_turtle,
 )
 
-from alignkg.build import assemble
-from alignkg.namespace import DERIVED_GRAPH
-from alignkg.stages import stage_rows
-
 SETTINGS = settings(
     max_examples=25,
     deadline=None,
@@ -43,6 +43,8 @@ SETTINGS = settings(
 # --- Strategies ------------------------------------------------------------------------
 
 LAST_DAY = dt.date(LAST_YEAR, 12, 31)
+#: Days around the SCO's founding (membership since 2001-06-15).
+GROUPING_BOUNDARIES = (dt.date(2001, 6, 14), dt.date(2001, 6, 15), dt.date(2001, 6, 16))
 
 
 @st.composite
@@ -73,7 +75,10 @@ def events(
         dimension = "military"
     else:
         dimension = draw(st.sampled_from(["diplomatic", "economic"]))
-    start = draw(dates(first=1998 if grouping else FIRST_YEAR))
+    if grouping is None:
+        start = draw(dates())
+    else:
+        start = draw(dates(first=1998) | st.sampled_from(GROUPING_BOUNDARIES))
     end = draw(
         st.none()
         | st.integers(0, (LAST_DAY - start).days).map(lambda d: start + dt.timedelta(days=d))
@@ -189,11 +194,33 @@ STRICT_LADDER = [
                start=dt.date(1993, 3, 1), end=dt.date(1994, 3, 1)),
 ]
 
+MODERATE_HIGH_EARLY_LOW = [
+    # The moderate stage has become high but the early one never has: the advanced
+    # stage stays closed (every lower stage must be high, not just the one below).
+    make_event("e0", parties=("CHN", "RUS"), indicator=2, level="low",
+               start=dt.date(1992, 5, 1), persistence="persistent"),
+    make_event("e1", parties=("CHN", "RUS"), indicator=3, level="high",
+               start=dt.date(1995, 5, 1)),
+    make_event("e2", parties=("CHN", "RUS"), indicator=4, level="high",
+               start=dt.date(1996, 5, 1), persistence="persistent"),
+    make_event("e3", parties=("CHN", "RUS"), indicator=5, level="low",
+               start=dt.date(1997, 5, 1)),
+]
+SCO_ON_FOUNDING_DAY = [
+    make_event("e0", grouping="SCO", indicator=2, level="low", start=dt.date(2001, 6, 15)),
+    make_event("e1", grouping="SCO", indicator=1, level="high", start=dt.date(2001, 6, 14),
+               persistence="persistent"),
+    make_event("e2", parties=("CHN", "IND"), indicator=3, level="high",
+               start=dt.date(1999, 1, 1), end=dt.date(2000, 12, 31)),
+]
+
 
 @SETTINGS
 @given(generated=event_lists())
 @example(generated=SCO_2018)
 @example(generated=STRICT_LADDER)
+@example(generated=MODERATE_HIGH_EARLY_LOW)
+@example(generated=SCO_ON_FOUNDING_DAY)
 def test_sparql_derivation_equals_reference(tmp_path: Path, generated: list[Event]) -> None:
     kg = build(fresh(tmp_path), [generated])
     expected = reference_stages(generated)
@@ -309,13 +336,23 @@ def test_reference_agrees_on_a_hand_checked_case() -> None:
     }
 
 
-@pytest.mark.parametrize("year", [2017, 2018])
-def test_sco_projects_to_members_on_the_event_date(tmp_path: Path, year: int) -> None:
-    """IND and PAK joined on 2017-06-09: an SCO event before that excludes them."""
-    day = dt.date(year, 6, 8)
+def test_reference_keeps_advanced_closed_until_early_is_high() -> None:
+    rows = {(r.year, r.reading): r for r in reference_stages(MODERATE_HIGH_EARLY_LOW)}
+    assert rows[1997, "strict"][3:] == ("early", "low", 5, (2,), (4, 5))
+    assert rows[1997, "manifested"][3:] == ("advanced", "low", 5, (2, 4, 5), ())
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(dt.date(2017, 6, 8), 15), (dt.date(2017, 6, 9), 28), (dt.date(2018, 6, 8), 28)],
+)
+def test_sco_projects_to_members_on_the_event_date(
+    tmp_path: Path, day: dt.date, expected: int
+) -> None:
+    """IND and PAK joined on 2017-06-09: an SCO event before that day excludes them."""
     generated = [make_event("e0", grouping="SCO", indicator=4, level="high", start=day)]
     kg = build(tmp_path, [generated])
     dyads = {r.dyad for r in rows_of(kg)}
-    assert ("IND-PAK" in dyads) == (year == 2018)
-    assert len(dyads) == (28 if year == 2018 else 15)
+    assert ("IND-PAK" in dyads) == (expected == 28)
+    assert len(dyads) == expected
     assert rows_of(kg) == reference_stages(generated)

@@ -129,7 +129,14 @@ def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"
         meta_shacl=False,
     )
     findings = []
-    for result in results.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's top-level results: nested shapes (sh:node) add sh:detail results
+    # on blank nodes, which say the same thing less usefully.
+    top_level = [
+        result
+        for report in results.subjects(RDF.type, SH.ValidationReport)
+        for result in results.objects(report, SH.result)
+    ]
+    for result in top_level:
         focus = results.value(result, SH.focusNode)
         value = results.value(result, SH.value)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
