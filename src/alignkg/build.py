@@ -14,7 +14,6 @@ from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
@@ -31,6 +30,7 @@ from alignkg.namespace import (
     RULES_GRAPH,
 )
 from alignkg.resources import (
+    calendar_span_query,
     ontology_files,
     rule_set_files,
     vocabulary_catalog,
@@ -39,7 +39,6 @@ from alignkg.resources import (
 from alignkg.store import EngineName, OxigraphStore, RdflibStore, new_store, to_rdflib
 
 Progress = Callable[[str], None]
-XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 
 @dataclass
@@ -115,20 +114,11 @@ def resolve_imports(ontology: Graph) -> list[Traversable]:
     return [chosen[n] for n in sorted(chosen)]
 
 
-def _year_span(files: Sequence[ParsedFile]) -> tuple[int, int] | None:
-    years: list[int] = []
-    for parsed in files:
-        for triple in parsed.triples:
-            obj = triple.object
-            if (
-                isinstance(obj, ox.Literal)
-                and obj.datatype.value == XSD_DATE
-                and triple.predicate.value in {str(AK.startDate), str(AK.endDate)}
-            ):
-                years.append(int(obj.value[: obj.value.index("-", 1)]))
-    if not years:
+def _year_span(store: OxigraphStore | RdflibStore) -> tuple[int, int] | None:
+    rows = store.select(calendar_span_query())
+    if not rows or "first" not in rows[0] or "last" not in rows[0]:
         return None
-    return min(years), max(years)
+    return int(str(rows[0]["first"])), int(str(rows[0]["last"]))
 
 
 def assemble(
@@ -175,7 +165,7 @@ def assemble(
     timings["infer"] = time.perf_counter() - started
     say(f"inferred {len(inferred)} triples; ladder of {len(ladder.indicators)} indicators checked")
 
-    span = _year_span(files)
+    span = _year_span(store)
     first, last = span if span else (1991, 1991)
     if until is not None:
         if until < first:

@@ -47,6 +47,7 @@ class Explanation:
     events: dict[int, list[EventEvidence]]
     first_high: dict[int, int]
     first_seen: dict[int, int]
+    stage_high: dict[int, bool] = field(default_factory=dict)
 
 
 def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
@@ -92,6 +93,10 @@ def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
         first_seen[rung] = int(str(row["firstYear"]))
         if "firstHighYear" in row:
             first_high[rung] = int(str(row["firstHighYear"]))
+    stage_high = {
+        int(str(row["rank"])): str(row["high"]) in {"true", "1"}
+        for row in kg.store.select(query_text("stage-status"), bindings)
+    }
     return Explanation(
         dyad=code,
         year=year,
@@ -100,6 +105,7 @@ def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
         events={rung: list(found.values()) for rung, found in sorted(events.items())},
         first_high=first_high,
         first_seen=first_seen,
+        stage_high=stage_high,
     )
 
 
@@ -118,11 +124,7 @@ def _gate_lines(explanation: Explanation, ladder: Ladder) -> list[str]:
                 parts.append(f"indicator {rung} not high until {since}")
             else:
                 parts.append(f"indicator {rung} never high")
-        reached = all(
-            explanation.first_high.get(ladder.indicators[g].rung, explanation.year + 1)
-            <= explanation.year
-            for g in stage.becomes_high_with
-        )
+        reached = explanation.stage_high.get(stage.rank, False)
         verdict = "has become high" if reached else "has not become high"
         lines.append(f"    {stage.label} {verdict} ({'; '.join(parts)})")
     return lines

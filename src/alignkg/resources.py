@@ -42,6 +42,11 @@ def rule_set_files() -> list[Traversable]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".ttl")), key=lambda f: f.name)
 
 
+def calendar_span_query() -> str:
+    """The query that gives the calendar's first and last year (``rules/calendar-span.rq``)."""
+    return _folder("alignkg.rules").joinpath("calendar-span.rq").read_text(encoding="utf-8")
+
+
 def shape_files() -> list[Traversable]:
     """SHACL shapes (``rules/shapes/*.ttl``)."""
     folder = _folder("alignkg.rules.shapes")

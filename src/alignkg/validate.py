@@ -141,7 +141,6 @@ def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"
         value = results.value(result, SH.value)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
         shape = results.value(result, SH.sourceShape)
-        top = _top_shape(results, shape) if shape is not None else None
         path = results.value(result, SH.resultPath)
         message = messages[0] if messages else "does not conform"
         if path is not None and isinstance(path, URIRef) and not messages:
@@ -151,17 +150,11 @@ def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"
                 severity=_severity(results.value(result, SH.resultSeverity)),
                 focus=str(focus),
                 message=message,
-                rule=str(top or shape or ""),
+                rule=str(shape or ""),
                 value=str(value) if value is not None and kind == "ladder" else "",
             )
         )
     return _locate(kg, findings)
-
-
-def _top_shape(results: Graph, shape: Node) -> Node:
-    # Property shapes are reported by their own IRI when they have one; blank property
-    # shapes stay blank. Keep what pyshacl reports: it is the most specific place to look.
-    return shape
 
 
 def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
@@ -174,32 +167,24 @@ def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
     return header.get("shape", name), severity
 
 
-def _ladder_message(row: dict[str, Node], rule: str) -> str:
-    dyad, year = row.get("dyadLabel"), row.get("year")
-    rung, missing = row.get("rung"), row.get("missingRung")
-    if rule.endswith("LadderPrerequisiteShape"):
-        return (
-            f"{dyad} {year}: indicator {rung} is present but its prerequisite, "
-            f"indicator {missing}, has not appeared by then"
-        )
-    return (
-        f"{dyad} {year}: indicator {rung} is present but the lower stage it builds on has not "
-        f"become high: indicator {missing} has not reached the high level by then"
-    )
+def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Finding]:
+    """Run check queries on the store: each row is a finding.
 
-
-def check_findings(kg: KnowledgeGraph) -> list[Finding]:
-    """Run the whole-graph ladder checks (``rules/checks``) on the store."""
+    A check selects ``?focus`` and ``?message`` (and optionally ``?value``). Its header
+    comments name the rule it stands for (``# shape: IRI``, default: the file's name) and
+    its severity (``# severity: Warning``, default: Violation).
+    """
     findings = []
-    for check in check_rules():
-        text = check.read_text(encoding="utf-8")
-        rule, severity = _check_metadata(text, check.name)
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        name = file.name[: -len(".rq")]
+        rule, severity = _check_metadata(text, name)
         for row in kg.store.select(text):
             findings.append(
                 Finding(
                     severity=severity,
-                    focus=str(row["focus"]),
-                    message=_ladder_message(row, rule),
+                    focus=str(row.get("focus", "")),
+                    message=str(row.get("message", name)),
                     rule=rule,
                     value=str(row.get("value", "")),
                 )
@@ -207,23 +192,14 @@ def check_findings(kg: KnowledgeGraph) -> list[Finding]:
     return _locate(kg, findings)
 
 
+def check_findings(kg: KnowledgeGraph) -> list[Finding]:
+    """The whole-graph ladder checks of ``rules/checks`` (the shapes' fast twins)."""
+    return query_findings(kg, check_rules())
+
+
 def violation_query_findings(kg: KnowledgeGraph) -> list[Finding]:
-    """Run every ``queries/*-violation.rq``: each row is a Violation."""
-    findings = []
-    for query in query_files():
-        if not query.name.endswith("-violation.rq"):
-            continue
-        for row in kg.store.select(query.read_text(encoding="utf-8")):
-            findings.append(
-                Finding(
-                    severity="Violation",
-                    focus=str(row.get("focus", "")),
-                    message=str(row.get("message", query.name)),
-                    rule=query.name[: -len(".rq")],
-                    value=str(row.get("value", "")),
-                )
-            )
-    return _locate(kg, findings)
+    """Every ``queries/*-violation.rq``: each row is a Violation."""
+    return query_findings(kg, (q for q in query_files() if q.name.endswith("-violation.rq")))
 
 
 def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
