@@ -30,12 +30,12 @@ from rdflib.namespace import RDF, SH
 
 from alignkg.build import KnowledgeGraph, assemble
 from alignkg.validate import Finding, check_findings, shacl_findings, shapes_graph
+from casefiles import one, read_header, show
 
 AKSHAPE = "https://w3id.org/alignkg/shapes#"
 CASES_DIR = Path(__file__).parent / "cases" / "shapes"
 CASES = sorted(CASES_DIR.glob("*.ttl"))
 _NAME = re.compile(r"^(?P<shape>[A-Za-z0-9]+)-(?P<expect>fires|quiet)-(?P<what>[a-z0-9-]+)$")
-_HEADER_LINE = re.compile(r"^#\s*([a-z-]+):\s*(.*?)\s*$")
 _KEYS = {"shape", "reported-as", "expect", "focus", "value", "count", "absent"}
 
 #: SHACL predicates that carry no constraint of their own: a shape whose only SHACL
@@ -58,23 +58,6 @@ _NOT_CONSTRAINTS = {
 
 
 # --- Case files ------------------------------------------------------------------------
-
-
-def read_header(path: Path) -> dict[str, list[str]]:
-    """The ``# key: value`` lines at the top of a case file (up to the first other line)."""
-    header: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = _HEADER_LINE.match(line)
-        if not match:
-            break
-        header.setdefault(match.group(1), []).append(match.group(2))
-    return header
-
-
-def _one(header: dict[str, list[str]], key: str) -> str | None:
-    values = header.get(key, [])
-    assert len(values) <= 1, f"header line {key!r} given {len(values)} times"
-    return values[0] if values else None
 
 
 # --- The shapes ------------------------------------------------------------------------
@@ -127,7 +110,7 @@ def _kind(shape: str) -> str:
 
 
 def _shape_of(path: Path) -> str:
-    return _one(read_header(path), "shape") or ""
+    return one(read_header(path), "shape") or ""
 
 
 LADDER_CASES = [p for p in CASES if _shape_of(p) in LADDER_SHAPES]
@@ -150,10 +133,6 @@ def _findings(path: Path, engine: str) -> tuple[Finding, ...]:
     return tuple(shacl_findings(kg, kind=_kind(_shape_of(path))))  # type: ignore[arg-type]
 
 
-def _show(findings: list[Finding]) -> str:
-    return "\n".join(f"  {f.key()}: {f.message}" for f in findings) or "  (none)"
-
-
 # --- Tests -----------------------------------------------------------------------------
 
 
@@ -166,13 +145,13 @@ def test_case_header(path: Path) -> None:
     assert name, (
         f"{path.name}: name it <ShapeName>-fires-<what>.ttl or <ShapeName>-quiet-<what>.ttl"
     )
-    shape, expect = _one(header, "shape"), _one(header, "expect")
+    shape, expect = one(header, "shape"), one(header, "expect")
     assert shape == name.group("shape"), "the '# shape:' line must match the file name"
     assert expect == name.group("expect"), "the '# expect:' line must match the file name"
     assert shape in COMPLETENESS_SHAPES | LADDER_SHAPES, (
         f"no shape {AKSHAPE}{shape} in rules/shapes"
     )
-    reported_as = _one(header, "reported-as")
+    reported_as = one(header, "reported-as")
     if shape in NESTED_SHAPES:
         assert reported_as, (
             f"{shape} is nested through sh:node: say '# reported-as:' which shape reports it"
@@ -181,12 +160,12 @@ def test_case_header(path: Path) -> None:
     else:
         assert reported_as is None, f"{shape} reports its own findings: drop '# reported-as:'"
     if expect == "fires":
-        assert _one(header, "focus"), "a fires case names the focus node it expects ('# focus:')"
+        assert one(header, "focus"), "a fires case names the focus node it expects ('# focus:')"
     else:
         assert not {"focus", "value", "count", "absent"} & set(header), (
             "a quiet case expects nothing"
         )
-    count = _one(header, "count")
+    count = one(header, "count")
     assert count is None or count.isdigit()
 
 
@@ -196,34 +175,34 @@ def test_case_header(path: Path) -> None:
 def test_case(path: Path, engine: str) -> None:
     """A fires case gets the expected findings of its shape, a quiet case none."""
     header = read_header(path)
-    shape = _one(header, "shape")
-    reported_as = _one(header, "reported-as")
+    shape = one(header, "shape")
+    reported_as = one(header, "reported-as")
     rule = AKSHAPE + (reported_as or shape or "")
     findings = _findings(path, engine)
     of_rule = [f for f in findings if f.rule == rule]
-    if _one(header, "expect") == "quiet":
+    if one(header, "expect") == "quiet":
         # A nested shape must not be reported either by the shape that refers to it or,
         # should the engine report nested results too, under its own IRI.
         rules = {rule, AKSHAPE + (shape or "")}
         flagged = [f for f in findings if f.rule in rules]
         assert not flagged, (
-            f"expected no finding of {' or '.join(sorted(rules))}, got:\n{_show(flagged)}"
+            f"expected no finding of {' or '.join(sorted(rules))}, got:\n{show(flagged)}"
         )
         return
-    focus = _one(header, "focus")
+    focus = one(header, "focus")
     at_focus = [f for f in of_rule if f.focus == focus]
-    assert at_focus, f"expected a finding of {rule} on {focus}, got:\n{_show(list(findings))}"
+    assert at_focus, f"expected a finding of {rule} on {focus}, got:\n{show(list(findings))}"
     for value in header.get("value", []):
         assert any(f.value == value for f in at_focus), (
-            f"expected a finding of {rule} on {focus} with value {value}, got:\n{_show(at_focus)}"
+            f"expected a finding of {rule} on {focus} with value {value}, got:\n{show(at_focus)}"
         )
     for absent in header.get("absent", []):
         flagged = [f for f in of_rule if f.focus == absent]
-        assert not flagged, f"expected no finding of {rule} on {absent}, got:\n{_show(flagged)}"
-    count = _one(header, "count")
+        assert not flagged, f"expected no finding of {rule} on {absent}, got:\n{show(flagged)}"
+    count = one(header, "count")
     if count is not None:
         assert len(of_rule) == int(count), (
-            f"expected {count} finding(s) of {rule}, got {len(of_rule)}:\n{_show(of_rule)}"
+            f"expected {count} finding(s) of {rule}, got {len(of_rule)}:\n{show(of_rule)}"
         )
 
 

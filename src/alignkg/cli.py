@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -216,6 +216,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    *,
+    summary: str,
+    description: str,
+    example: str,
+    kg_option: bool = True,
+) -> argparse.ArgumentParser:
+    """Add a subcommand whose help ends with a runnable example."""
+    command = sub.add_parser(
+        name, help=summary, description=f"{description} Example: {example}", epilog=EPILOG
+    )
+    _common(command, paths=kg_option)
+    command.set_defaults(func=func)
+    return command
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the documentation tests)."""
     top = argparse.ArgumentParser(
@@ -226,46 +245,46 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "build",
-        help="load, infer, validate and derive; write build/",
-        description="Load kg/, infer, validate, derive every dyad-year and write the "
-        "graph, stage tables, events, findings and a report to build/. "
-        "Example: alignkg build",
-        epilog=EPILOG,
+        cmd_build,
+        summary="load, infer, validate and derive; write build/",
+        description="Load kg/, infer, validate, derive every dyad-year and write the graph, "
+        "stage tables, events, findings and a report to build/.",
+        example="alignkg build",
     )
-    _common(p)
     p.add_argument(
         "--out", type=Path, default=Path("build"), help="output folder (default: build/)"
     )
-    p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "validate",
-        help="check completeness and the ladder's preconditions",
-        description="Validate coded events: SHACL completeness shapes, *-violation.rq "
-        "checks and the ladder's preconditions. One finding per line. "
-        "Example: alignkg validate kg/",
-        epilog=EPILOG,
+        cmd_validate,
+        summary="check completeness and the ladder's preconditions",
+        description="Validate coded events: SHACL completeness shapes, *-violation.rq checks "
+        "and the ladder's preconditions. One finding per line.",
+        example="alignkg validate kg/",
+        kg_option=False,
     )
     p.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: kg/)"
     )
-    _common(p)
     p.add_argument(
         "--ladder",
         choices=("sparql", "shacl"),
         default="sparql",
         help="evaluate ladder rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes",
     )
-    p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "stages",
-        help="stage per year for a dyad",
-        description="Print a dyad's stage per year. "
-        "Example: alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
-        epilog=EPILOG,
+        cmd_stages,
+        summary="stage per year for a dyad",
+        description="Print a dyad's stage per year.",
+        example="alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
     )
     p.add_argument(
         "--dyad", required=True, help="two ISO alpha-3 codes, e.g. CHN-RUS (order does not matter)"
@@ -279,27 +298,26 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", type=_year, help="first year")
     p.add_argument("--to", dest="end", type=_year, help="last year")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    _common(p)
-    p.set_defaults(func=cmd_stages)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "explain",
-        help="the derivation chain for a dyad-year",
-        description="Explain a dyad's stage in a year: stage <- indicator levels <- "
-        "events <- quotes <- sources. Example: alignkg explain --dyad CHN-RUS --year 2015",
-        epilog=EPILOG,
+        cmd_explain,
+        summary="the derivation chain for a dyad-year",
+        description="Explain a dyad's stage in a year: stage <- indicator levels <- events <- "
+        "quotes <- sources.",
+        example="alignkg explain --dyad CHN-RUS --year 2015",
     )
     p.add_argument("--dyad", required=True)
     p.add_argument("--year", required=True, type=_year)
-    _common(p)
-    p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "query",
-        help="run a named query or a .rq file",
-        description="Run a named query from queries/ or a .rq file, with values bound. "
-        "Example: alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
-        epilog=EPILOG,
+        cmd_query,
+        summary="run a named query or a .rq file",
+        description="Run a named query from queries/ or a .rq file, with values bound.",
+        example="alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
     )
     p.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
     p.add_argument(
@@ -310,23 +328,20 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json"), default="table")
     p.add_argument("--list", action="store_true", help="list the named queries")
-    _common(p)
-    p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser(
+    p = _command(
+        sub,
         "export",
-        help="export tables (events)",
-        description="Export the events table, one row per event and dyad. "
-        "Example: alignkg export events --format csv --output build/events.csv",
-        epilog=EPILOG,
+        cmd_export,
+        summary="export tables (events)",
+        description="Export the events table, one row per event and dyad.",
+        example="alignkg export events --format csv --output build/events.csv",
     )
     p.add_argument("what", choices=("events",))
     p.add_argument("--format", choices=("csv",), default="csv")
     p.add_argument(
         "--output", type=Path, help="write to this file (atomically) instead of standard output"
     )
-    _common(p)
-    p.set_defaults(func=cmd_export)
     return top
 
 
