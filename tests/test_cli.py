@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,10 +24,32 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_stages_csv(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "RUS-CHN", "--from", "2003", "--to", "2005", "--format", "csv", "-q")
+    code, out, _ = run(
+        capsys,
+        "stages",
+        "--kg",
+        str(EXAMPLE),
+        "--dyad",
+        "RUS-CHN",
+        "--from",
+        "2003",
+        "--to",
+        "2005",
+        "--format",
+        "csv",
+        "-q",
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["dyad", "year", "stage", "level", "highest_indicator", "counted", "precursors"]
+    assert list(rows[0]) == [
+        "dyad",
+        "year",
+        "stage",
+        "level",
+        "highest_indicator",
+        "counted",
+        "precursors",
+    ]
     assert [(r["year"], r["stage"], r["level"], r["counted"], r["precursors"]) for r in rows] == [
         ("2003", "early", "low", "2", "3"),
         ("2004", "moderate", "low", "2;3", ""),
@@ -37,17 +58,51 @@ def test_stages_csv(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_stages_manifested_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--rule", "manifested", "--from", "2005", "--format", "json", "-q")
+    code, out, _ = run(
+        capsys,
+        "stages",
+        "--kg",
+        str(EXAMPLE),
+        "--dyad",
+        "CHN-RUS",
+        "--rule",
+        "manifested",
+        "--from",
+        "2005",
+        "--format",
+        "json",
+        "-q",
+    )
     assert code == 0
     [row] = json.loads(out)
     assert (row["stage"], row["highest_indicator"], row["counted"]) == ("advanced", 5, [2, 3, 4, 5])
 
 
 def test_stages_table_extends_to_the_requested_year(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2007", "--to", "2008", "-q")
+    code, out, _ = run(
+        capsys,
+        "stages",
+        "--kg",
+        str(EXAMPLE),
+        "--dyad",
+        "CHN-RUS",
+        "--from",
+        "2007",
+        "--to",
+        "2008",
+        "-q",
+    )
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["dyad", "year", "stage", "level", "highest_indicator", "counted", "precursors"]
+    assert lines[0].split() == [
+        "dyad",
+        "year",
+        "stage",
+        "level",
+        "highest_indicator",
+        "counted",
+        "precursors",
+    ]
     # persistent consultations and MTC go on; one-off exercise and command do not
     assert lines[1].split() == ["CHN-RUS", "2007", "moderate", "low", "3", "2;3"]
 
@@ -62,7 +117,9 @@ def test_stages_table_extends_to_the_requested_year(capsys: pytest.CaptureFixtur
         (["query", "--bind", "x=1"], "name a query"),
     ],
 )
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+def test_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     code, _, err = run(capsys, *args, "--kg", str(EXAMPLE), "-q")
     assert code == 2
     assert message in err
@@ -86,10 +143,16 @@ def test_validate_both_ladder_engines_agree(capsys: pytest.CaptureFixture[str]) 
 
 def test_validate_violations_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttl"
-    broken.write_text(EXAMPLE.read_text(encoding="utf-8").replace("prov:wasAttributedTo ex:coder ;", ""), encoding="utf-8")
+    broken.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("prov:wasAttributedTo ex:coder ;", ""),
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "validate", str(broken), "-q")
     assert code == 1
-    assert "broken.ttl:" in out and ": violation: <https://example.org/e1>: an event needs its coder" in out
+    assert (
+        "broken.ttl:" in out
+        and ": violation: <https://example.org/e1>: an event needs its coder" in out
+    )
 
 
 def test_validate_bad_input_exits_2_and_names_the_place(capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,20 +162,33 @@ def test_validate_bad_input_exits_2_and_names_the_place(capsys: pytest.CaptureFi
     assert "impossible-date.ttl:4:20: AK104:" in err
 
 
-def test_build_writes_outputs_and_prints_the_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_build_writes_outputs_and_prints_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out_dir = tmp_path / "build"
     code, out, _ = run(capsys, "build", "--kg", str(EXAMPLE), "--out", str(out_dir), "-q")
     assert code == 0
     assert "== CHN-RUS: stage per year (strict ladder) ==" in out
     assert "more dyad(s) from multilateral groupings" in out
     names = sorted(p.name for p in out_dir.iterdir())
-    assert names == ["alignkg.nq", "events.csv", "report.md", "stages-manifested.csv", "stages-strict.csv", "validation.txt"]
+    assert names == [
+        "alignkg.nq",
+        "events.csv",
+        "report.md",
+        "stages-manifested.csv",
+        "stages-strict.csv",
+        "validation.txt",
+    ]
     strict = list(csv.DictReader((out_dir / "stages-strict.csv").open(encoding="utf-8")))
     assert {"CHN-RUS", "CHN-KAZ"} <= {r["dyad"] for r in strict}
-    assert "| 2005 | moderate low | advanced low | 5 |" in (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "| 2005 | moderate low | advanced low | 5 |" in (out_dir / "report.md").read_text(
+        encoding="utf-8"
+    )
 
 
-def test_build_with_bad_input_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_build_with_bad_input_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     out_dir = tmp_path / "build"
     code, _, err = run(capsys, "build", "--kg", str(BAD), "--out", str(out_dir), "-q")
     assert code == 2
@@ -121,7 +197,9 @@ def test_build_with_bad_input_writes_nothing(capsys: pytest.CaptureFixture[str],
 
 
 def test_explain_shows_the_chain(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "explain", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--year", "2005", "-q")
+    code, out, _ = run(
+        capsys, "explain", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--year", "2005", "-q"
+    )
     assert code == 0
     assert "strict ladder: stage moderate (low); counts 2, 3, 4; precursors 5" in out
     assert "early has become high (indicator 2 high since 2004)" in out
@@ -134,16 +212,33 @@ def test_explain_shows_the_chain(capsys: pytest.CaptureFixture[str]) -> None:
 def test_query_list_and_run_with_bindings(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "query", "--list")
     assert code == 0 and "stage-per-dyad-year" in out.split()
-    code, out, _ = run(capsys, "query", "milestones", "--bind", "dyad=RUS-CHN", "--format", "csv", "--kg", str(EXAMPLE), "-q")
+    code, out, _ = run(
+        capsys,
+        "query",
+        "milestones",
+        "--bind",
+        "dyad=RUS-CHN",
+        "--format",
+        "csv",
+        "--kg",
+        str(EXAMPLE),
+        "-q",
+    )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {r["dyadLabel"] for r in rows} == {"CHN-RUS"}
-    assert {(r["rung"], r["firstYear"], r["firstHighYear"]) for r in rows} >= {("2", "1993", "2004"), ("3", "1992", "")}
+    assert {(r["rung"], r["firstYear"], r["firstHighYear"]) for r in rows} >= {
+        ("2", "1993", "2004"),
+        ("3", "1992", ""),
+    }
 
 
 def test_query_file_and_refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     ok = tmp_path / "count.rq"
-    ok.write_text("PREFIX ak: <https://w3id.org/alignkg/ns#>\nSELECT (COUNT(?e) AS ?n) WHERE { ?e a ak:Event }\n", encoding="utf-8")
+    ok.write_text(
+        "PREFIX ak: <https://w3id.org/alignkg/ns#>\nSELECT (COUNT(?e) AS ?n) WHERE { ?e a ak:Event }\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(capsys, "query", str(ok), "--format", "tsv", "--kg", str(EXAMPLE), "-q")
     assert (code, out) == (0, "n\n6\n")
     bad = tmp_path / "drop.rq"
@@ -154,24 +249,87 @@ def test_query_file_and_refusal(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 def test_export_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "events.csv"
-    code, _, _ = run(capsys, "export", "events", "--format", "csv", "--output", str(target), "--kg", str(EXAMPLE), "-q")
+    code, _, _ = run(
+        capsys,
+        "export",
+        "events",
+        "--format",
+        "csv",
+        "--output",
+        str(target),
+        "--kg",
+        str(EXAMPLE),
+        "-q",
+    )
     assert code == 0
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
-    assert list(rows[0]) == ["event", "dyad", "dimension", "indicator", "level", "start", "end", "precision", "persistence", "label", "quote", "sources", "footnotes", "languages"]
+    assert list(rows[0]) == [
+        "event",
+        "dyad",
+        "dimension",
+        "indicator",
+        "level",
+        "start",
+        "end",
+        "precision",
+        "persistence",
+        "label",
+        "quote",
+        "sources",
+        "footnotes",
+        "languages",
+    ]
     exercise = next(r for r in rows if r["event"] == "https://example.org/e5")
-    assert (exercise["dyad"], exercise["indicator"], exercise["end"], exercise["persistence"], exercise["languages"]) == ("CHN-RUS", "4", "2005-08-25", "one-off", "en")
-    assert sum(1 for r in rows if r["event"] == "https://example.org/e4") == 15  # SCO: 6 members, 15 dyads
+    assert (
+        exercise["dyad"],
+        exercise["indicator"],
+        exercise["end"],
+        exercise["persistence"],
+        exercise["languages"],
+    ) == ("CHN-RUS", "4", "2005-08-25", "one-off", "en")
+    assert (
+        sum(1 for r in rows if r["event"] == "https://example.org/e4") == 15
+    )  # SCO: 6 members, 15 dyads
 
 
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005")
+    code, out, err = run(
+        capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005"
+    )
     assert code == 0
     assert "derive 81-stage-strict.rq" in err and "derive" not in out
 
 
-@pytest.mark.skipif(shutil.which("alignkg") is None and not Path(sys.executable).with_name("alignkg").exists(), reason="console script not installed")
 def test_console_script_runs() -> None:
     script = Path(sys.executable).with_name("alignkg")
-    result = subprocess.run([str(script), "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005", "-q"], capture_output=True, text=True, check=False)
+    assert script.exists(), f"the console script is not installed next to {sys.executable}"
+    result = subprocess.run(
+        [str(script), "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0
     assert "CHN-RUS  2005  moderate" in result.stdout
+
+
+def test_an_empty_folder_is_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not RDF", encoding="utf-8")
+    code, out, err = run(capsys, "validate", str(tmp_path), "-q")
+    assert (code, out) == (2, "")
+    assert "AK108: folder holds no RDF files" in err and str(tmp_path.name) in err
+
+
+def test_an_unwritable_output_folder_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = run(capsys, "build", "--kg", str(EXAMPLE), "--out", str(blocker / "build"), "-q")
+    assert code == 2
+    assert "plain-file" in err and "Traceback" not in err
+
+
+def test_a_missing_path_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "validate", str(tmp_path / "nowhere.ttl"), "-q")
+    assert code == 2 and "nowhere.ttl: AK100: no such file or folder" in err

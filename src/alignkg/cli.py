@@ -353,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlignkgError as error:
         print(f"alignkg: error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"alignkg: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("alignkg: interrupted", file=sys.stderr)
         return 130

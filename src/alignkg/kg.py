@@ -49,7 +49,13 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in FORMATS))
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in FORMATS)
+            if not inside:
+                known = ", ".join(sorted(FORMATS))
+                raise InputError(
+                    Location(display_path(path)), "AK108", f"folder holds no RDF files ({known})"
+                )
+            found.extend(inside)
         elif path.exists():
             found.append(path)
         else:
@@ -66,12 +72,17 @@ def read_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> ParsedFile:
         raise InputError(
             Location(shown), "AK106", f"unsupported file type {path.suffix!r} (read: {known})"
         )
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise InputError(
-            Location(shown), "AK102", f"file is {size} bytes, over the limit of {max_bytes} bytes"
-        )
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(
+                Location(shown),
+                "AK102",
+                f"file is {size} bytes, over the limit of {max_bytes} bytes",
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(Location(shown), "AK100", f"cannot read: {error.strerror}") from None
     return parse_bytes(data, path=shown, fmt=fmt)
 
 
@@ -136,12 +147,17 @@ def _check_literals(triples: Sequence[ox.Triple], text: str, path: str) -> None:
         else:
             problem = lexical_problem(literal.value, literal.datatype.value)
         if problem:
-            line, column = _find(text, f'"{literal.value}"')
+            line, column = _find(text, f'"{literal.value}"', f"'{literal.value}'", literal.value)
             raise InputError(Location(path, line, column), "AK104", problem)
 
 
-def _find(text: str, needle: str) -> tuple[int, int]:
-    index = text.find(needle)
+def _find(text: str, *needles: str) -> tuple[int, int]:
+    """Line and column of the first needle found in ``text`` (0, 0 when none is)."""
+    index = -1
+    for needle in needles:
+        index = text.find(needle)
+        if index >= 0:
+            break
     if index < 0:
         return 0, 0
     before = text[:index]
