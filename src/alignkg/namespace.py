@@ -31,6 +31,7 @@ class AK(DefinedNamespace):
 
     AdvancedStage: URIRef
     Article: URIRef
+    Aspect: URIRef
     Book: URIRef
     Coder: URIRef
     CodingDecision: URIRef
@@ -46,6 +47,7 @@ class AK(DefinedNamespace):
     DyadYear: URIRef
     EarlyStage: URIRef
     Economic: URIRef
+    EnergyProject: URIRef
     Event: URIRef
     Grouping: URIRef
     High: URIRef
@@ -57,6 +59,7 @@ class AK(DefinedNamespace):
     Interview: URIRef
     JointDeployment: URIRef
     JointExercises: URIRef
+    JointVeto: URIRef
     Ladder: URIRef
     Level: URIRef
     Low: URIRef
@@ -66,6 +69,7 @@ class AK(DefinedNamespace):
     MilitaryTechnicalCooperation: URIRef
     ModerateStage: URIRef
     MonthPrecision: URIRef
+    MultilateralInstitution: URIRef
     News: URIRef
     NoStage: URIRef
     OfficialDocument: URIRef
@@ -73,6 +77,8 @@ class AK(DefinedNamespace):
     Persistence: URIRef
     Persistent: URIRef
     Reading: URIRef
+    RelationshipStatus: URIRef
+    RobustnessAspects: URIRef
     RuleSet: URIRef
     Source: URIRef
     SourceKind: URIRef
@@ -81,9 +87,14 @@ class AK(DefinedNamespace):
     StageYear: URIRef
     State: URIRef
     StrictLadder: URIRef
+    ThreatPerception: URIRef
+    Trade: URIRef
+    VotingAgreement: URIRef
     YearPrecision: URIRef
 
     activeIn: URIRef
+    aspect: URIRef
+    aspectOf: URIRef
     becomesHighWith: URIRef
     calendarYear: URIRef
     codingDecision: URIRef
