@@ -101,12 +101,12 @@ def _nested_shapes(graph: Graph) -> set[str]:
 
 
 COMPLETENESS_SHAPES = _named_shapes(_shapes("completeness"))
-LADDER_SHAPES = _named_shapes(_shapes("ladder"))
+LADDER_SHAPES = _named_shapes(_shapes("rules"))
 NESTED_SHAPES = _nested_shapes(_shapes("completeness"))
 
 
 def _kind(shape: str) -> str:
-    return "ladder" if shape in LADDER_SHAPES else "completeness"
+    return "rules" if shape in LADDER_SHAPES else "completeness"
 
 
 def _shape_of(path: Path) -> str:

@@ -262,9 +262,9 @@ def parser() -> argparse.ArgumentParser:
         sub,
         "validate",
         cmd_validate,
-        summary="check completeness and the ladder's preconditions",
+        summary="check completeness, the ladder's preconditions and coding consistency",
         description="Validate coded events: SHACL completeness shapes, *-violation.rq checks "
-        "and the ladder's preconditions. One finding per line.",
+        "the ladder's preconditions and the consistency rules. One finding per line.",
         example="alignkg validate kg/",
         kg_option=False,
     )
@@ -275,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
         "--ladder",
         choices=("sparql", "shacl"),
         default="sparql",
-        help="evaluate ladder rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes",
+        help="evaluate the ladder and consistency rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes",
     )
 
     p = _command(

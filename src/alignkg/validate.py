@@ -1,10 +1,10 @@
 """Validation: SHACL shapes and whole-graph rule checks, as one list of findings.
 
 Completeness shapes (SHACL Core, severity Violation) run in pyshacl on the asserted
-data with the ontology and what was inferred. The ladder's preconditions (severity
-Warning) run by default as whole-graph aggregate queries on the store
-(``rules/checks/*.rq``); their SHACL-SPARQL shapes (``rules/shapes/ladder.ttl``) give the
-same findings and can be run instead. ``queries/*-violation.rq`` checks must return no
+data with the ontology and what was inferred. The rules (severity Warning: the ladder's
+preconditions and the other consistency rules) run by default as whole-graph queries on
+the store (``rules/checks/*.rq``); their SHACL-SPARQL shapes (``rules/shapes/`` except
+``completeness.ttl``) give the same findings and can be run instead. ``queries/*-violation.rq`` checks must return no
 rows on a valid graph: each row is a Violation.
 """
 
@@ -91,9 +91,18 @@ def _load_shapes(files: Iterable[Traversable]) -> Graph:
     return graph
 
 
-def shapes_graph(kind: Literal["completeness", "ladder", "all"] = "all") -> Graph:
-    """The shapes of ``rules/shapes/``: completeness, ladder, or both."""
-    files = [f for f in shape_files() if kind == "all" or f.name == f"{kind}.ttl"]
+ShapeKind = Literal["completeness", "rules"]
+
+
+def shapes_graph(kind: ShapeKind | Literal["all"] = "all") -> Graph:
+    """The shapes of ``rules/shapes/``: the completeness shapes (``completeness.ttl``), the
+    rule shapes (SHACL-SPARQL: the ladder's and the other consistency rules, every other
+    file), or all of them."""
+    files = [
+        f
+        for f in shape_files()
+        if kind == "all" or (f.name == "completeness.ttl") == (kind == "completeness")
+    ]
     return _load_shapes(files)
 
 
@@ -113,10 +122,10 @@ def _severity(node: Node | None) -> Severity:
     return "Violation"
 
 
-def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"]) -> list[Finding]:
+def shacl_findings(kg: KnowledgeGraph, *, kind: ShapeKind) -> list[Finding]:
     """Run the SHACL shapes of ``kind`` in pyshacl and return their findings."""
     graphs = [ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH]
-    if kind == "ladder":
+    if kind == "rules":
         graphs += [CALENDAR_GRAPH, DERIVED_GRAPH]
     data = _rdflib_graph(kg, graphs)
     _conforms, results, _text = pyshacl.validate(
@@ -151,7 +160,7 @@ def shacl_findings(kg: KnowledgeGraph, *, kind: Literal["completeness", "ladder"
                 focus=str(focus),
                 message=message,
                 rule=str(shape or ""),
-                value=str(value) if value is not None and kind == "ladder" else "",
+                value=str(value) if value is not None and kind == "rules" else "",
             )
         )
     return _locate(kg, findings)
@@ -193,7 +202,7 @@ def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Fin
 
 
 def check_findings(kg: KnowledgeGraph) -> list[Finding]:
-    """The whole-graph ladder checks of ``rules/checks`` (the shapes' fast twins)."""
+    """The whole-graph rule checks of ``rules/checks`` (the rule shapes' fast twins)."""
     return query_findings(kg, check_rules())
 
 
@@ -232,10 +241,10 @@ def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
 
 
 def validate(kg: KnowledgeGraph, *, ladder: LadderEngine = "sparql") -> Report:
-    """Every finding on ``kg``: completeness shapes, ladder rules, violation queries."""
+    """Every finding on ``kg``: completeness shapes, rule checks, violation queries."""
     findings = shacl_findings(kg, kind="completeness")
     findings += violation_query_findings(kg)
-    findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="ladder")
+    findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="rules")
     unique = {(f.key(), f.message): f for f in findings}
     ordered = sorted(
         unique.values(),
