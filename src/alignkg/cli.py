@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
         "validate",
         cmd_validate,
         summary="check completeness, the ladder's preconditions and coding consistency",
-        description="Validate coded events: SHACL completeness shapes, *-violation.rq checks "
+        description="Validate coded events: SHACL completeness shapes, *-violation.rq checks, "
         "the ladder's preconditions and the consistency rules. One finding per line.",
         example="alignkg validate kg/",
         kg_option=False,
