@@ -78,6 +78,7 @@ class AK(DefinedNamespace):
     Persistent: URIRef
     Reading: URIRef
     RelationshipStatus: URIRef
+    Report: URIRef
     RobustnessAspects: URIRef
     RuleSet: URIRef
     Source: URIRef
