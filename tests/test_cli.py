@@ -267,6 +267,7 @@ def test_export_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
         "event",
         "dyad",
         "dimension",
+        "aspect",
         "indicator",
         "level",
         "start",
@@ -290,6 +291,53 @@ def test_export_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert (
         sum(1 for r in rows if r["event"] == "https://example.org/e4") == 15
     )  # SCO: 6 members, 15 dyads
+
+
+SOURCES = Path(__file__).parent / "cases" / "example" / "sources.ttl"
+
+
+def test_export_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "export", "sources", "--format", "csv", "--kg", str(SOURCES), "-q")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == [
+        "source",
+        "footnotes",
+        "author",
+        "title",
+        "title_en",
+        "language",
+        "kind",
+        "publisher",
+        "url",
+        "date",
+        "events",
+    ]
+    # In the order the paper first cites them: footnote 7, then 12 (and 40), then 99.
+    assert [r["source"] for r in rows] == [
+        "https://example.org/report",
+        "https://example.org/treaty",
+        "https://example.org/unused",
+    ]
+    report, treaty, unused = rows
+    assert (report["author"], report["kind"], report["date"], report["events"]) == (
+        "Ivan Petrov | Li Wei",
+        "report",
+        "2016-10",
+        "1",
+    )
+    assert (treaty["footnotes"], treaty["title"], treaty["title_en"], treaty["language"]) == (
+        "12 40",
+        "Zhong-E Junshi Hezuo Xieding",
+        "Military Cooperation Agreement",
+        "zh",
+    )
+    assert (treaty["url"], treaty["events"]) == ("http://www.example.org/treaty.html", "2")
+    assert (unused["title"], unused["title_en"], unused["events"]) == (
+        "A book nobody cites for an event",
+        "",
+        "0",
+    )
 
 
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -97,13 +97,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         "".join(f.line() + "\n" for f in report.findings) + report.summary() + "\n",
     )
     write_atomic(out / "events.csv", export.events_csv(kg.store))
+    write_atomic(out / "sources.csv", export.sources_csv(kg.store))
     if isinstance(kg.store, OxigraphStore):
         write_atomic(out / "alignkg.nq", kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b"")
     else:
         write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
     progress(
-        f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, validation.txt, report.md"
+        f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, sources.csv, validation.txt, report.md"
     )
     bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
     for dyad in bilateral:
@@ -208,7 +209,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     kg = _load(args)
-    text = export.events_csv(kg.store)
+    text = export.TABLES[args.what](kg.store)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -333,11 +334,13 @@ def parser() -> argparse.ArgumentParser:
         sub,
         "export",
         cmd_export,
-        summary="export tables (events)",
-        description="Export the events table, one row per event and dyad.",
-        example="alignkg export events --format csv --output build/events.csv",
+        summary="export tables (events, sources)",
+        description="Export a table as CSV: the events (one row per event and dyad) or the "
+        "sources (one row per cited document: footnotes, author, title, language, kind, URL, "
+        "date).",
+        example="alignkg export sources --format csv --output build/sources.csv",
     )
-    p.add_argument("what", choices=("events",))
+    p.add_argument("what", choices=tuple(export.TABLES))
     p.add_argument("--format", choices=("csv",), default="csv")
     p.add_argument(
         "--output", type=Path, help="write to this file (atomically) instead of standard output"

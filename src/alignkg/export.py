@@ -1,4 +1,4 @@
-"""Exports for analysts: the events table as CSV."""
+"""Exports for analysts: the events and the sources tables as CSV."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ EVENT_COLUMNS = (
     "event",
     "dyad",
     "dimension",
+    "aspect",
     "indicator",
     "level",
     "start",
@@ -29,6 +30,7 @@ _FROM_QUERY = {
     "event": "event",
     "dyad": "dyadLabel",
     "dimension": "dimensionCode",
+    "aspect": "aspectCode",
     "indicator": "rung",
     "level": "levelCode",
     "start": "start",
@@ -66,3 +68,62 @@ def events_csv(store: OxigraphStore | RdflibStore) -> str:
         cells["footnotes"] = _sorted_values(cells["footnotes"], " ")
         writer.writerow([cells[c] for c in EVENT_COLUMNS])
     return out.getvalue()
+
+
+SOURCE_COLUMNS = (
+    "source",
+    "footnotes",
+    "author",
+    "title",
+    "title_en",
+    "language",
+    "kind",
+    "publisher",
+    "url",
+    "date",
+    "events",
+)
+_SOURCE_FROM_QUERY = {
+    "source": "source",
+    "footnotes": "footnotes",
+    "author": "authors",
+    "title": "title",
+    "title_en": "titleEn",
+    "language": "language",
+    "kind": "kindCode",
+    "publisher": "publisher",
+    "url": "url",
+    "date": "date",
+    "events": "events",
+}
+
+
+def _first_footnote(row: dict[str, str]) -> tuple[int, str]:
+    footnotes = row["footnotes"].split()
+    return (int(footnotes[0]) if footnotes else 0, row["source"])
+
+
+def sources_csv(store: OxigraphStore | RdflibStore) -> str:
+    """One row per source, columns ``SOURCE_COLUMNS``, in the order the paper first cites
+    them (sources no footnote cites, such as the paper itself, first)."""
+    _names, rows = run(store, query_text("sources"))
+    table = []
+    for row in rows:
+        cells = {c: str(row.get(q, "")) for c, q in _SOURCE_FROM_QUERY.items()}
+        cells["footnotes"] = _sorted_values(cells["footnotes"], " ")
+        # RDF keeps no order among a source's creators: sorted, so the export is stable.
+        cells["author"] = _sorted_values(cells["author"], " | ")
+        if not cells["title"]:
+            cells["title"], cells["title_en"] = cells["title_en"], ""
+        table.append(cells)
+    table.sort(key=_first_footnote)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SOURCE_COLUMNS)
+    for cells in table:
+        writer.writerow([cells[c] for c in SOURCE_COLUMNS])
+    return out.getvalue()
+
+
+#: What ``alignkg export`` can write, and how.
+TABLES = {"events": events_csv, "sources": sources_csv}
