@@ -175,6 +175,7 @@ def test_build_writes_outputs_and_prints_the_table(
         "alignkg.nq",
         "events.csv",
         "report.md",
+        "sources.csv",
         "stages-manifested.csv",
         "stages-strict.csv",
         "validation.txt",
@@ -204,9 +205,32 @@ def test_explain_shows_the_chain(capsys: pytest.CaptureFixture[str]) -> None:
     assert "strict ladder: stage moderate (low); counts 2, 3, 4; precursors 5" in out
     assert "early has become high (indicator 2 high since 2004)" in out
     assert "indicator 4 Regular joint military exercises: low" in out
-    assert "<- exercise (2005-08-19, low)" in out
+    assert "<- new: exercise (2005-08-19, low)" in out
     assert "quote: “x”" in out
     assert "source: A source [en, news]" in out
+
+
+def test_explain_transitions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "explain", "--kg", str(EXAMPLE), "--dyad", "RUS-CHN", "--transitions", "-q"
+    )
+    assert code == 0
+    headers = [line for line in out.splitlines() if line.startswith("==")]
+    assert headers == [
+        "== CHN-RUS 1992: not assessed -> early (low) (strict ladder) ==",
+        "== CHN-RUS 2004: early (low) -> moderate (low) (strict ladder) ==",
+    ]
+    # Each transition is explained in full, and the events that start that year are new.
+    assert out.count("the ladder in this year:") == 2
+    assert "<- new: cbm (1992-12-18, low)" in out
+    assert "<- new: consult high (2004-10-01, high)" in out
+    assert "<- new: exercise" not in out  # 2005 is not a transition year
+
+
+def test_explain_needs_a_year_or_transitions(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "explain", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS")
+    assert exit_.value.code == 2
 
 
 def test_query_list_and_run_with_bindings(capsys: pytest.CaptureFixture[str]) -> None:

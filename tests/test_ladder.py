@@ -9,6 +9,7 @@ from alignkg.build import ontology_graph
 from alignkg.errors import LadderError
 from alignkg.ladder import Ladder, build_ladder
 from alignkg.namespace import AK
+from alignkg.stages import StageRow, transitions
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,10 @@ def _rungs(ladder: Ladder, iris: set) -> set[int]:  # type: ignore[type-arg]
 
 def test_seven_indicators_in_three_stages(ladder: Ladder) -> None:
     assert [i.rung for i in ladder.ordered_indicators()] == [1, 2, 3, 4, 5, 6, 7]
-    by_stage = {s.notation: sorted(i.rung for i in ladder.indicators.values() if i.stage == s.iri) for s in ladder.stages.values()}
+    by_stage = {
+        s.notation: sorted(i.rung for i in ladder.indicators.values() if i.stage == s.iri)
+        for s in ladder.stages.values()
+    }
     assert by_stage == {"none": [], "early": [1, 2], "moderate": [3, 4], "advanced": [5, 6, 7]}
 
 
@@ -76,3 +80,39 @@ def test_a_rank_out_of_chain_is_refused(ontology: Graph) -> None:
     broken.add((AK.AdvancedStage, AK.rank, Literal(5)))
     with pytest.raises(LadderError, match="rank 5"):
         build_ladder(broken)
+
+
+# --- Transitions: the years a stage or its level changes ------------------------------
+
+
+def _row(year: int, stage: str, level: str) -> StageRow:
+    return StageRow("CHN-RUS", year, "strict", stage, level, None, (), ())
+
+
+TRANSITION_CASES = {
+    "first year is a transition": ([(1992, "early", "low")], [1992]),
+    "steady years are not": ([(1992, "early", "low"), (1993, "early", "low")], [1992]),
+    "a level change is one": ([(1992, "early", "low"), (1993, "early", "high")], [1992, 1993]),
+    "a fall back is one": (
+        [(2014, "moderate", "high"), (2015, "advanced", "low"), (2016, "moderate", "high")],
+        [2014, 2015, 2016],
+    ),
+    "rows in any order": ([(1994, "moderate", "low"), (1993, "early", "low")], [1993, 1994]),
+    "no rows, no transitions": ([], []),
+}
+
+
+@pytest.mark.parametrize(("rows", "years"), TRANSITION_CASES.values(), ids=list(TRANSITION_CASES))
+def test_transitions(rows: list[tuple[int, str, str]], years: list[int]) -> None:
+    found = transitions([_row(*row) for row in rows])
+    assert [t.year for t in found] == years
+    assert all(
+        t.before is None or (t.before.stage, t.before.level) != (t.after.stage, t.after.level)
+        for t in found
+    )
+
+
+def test_transition_text() -> None:
+    first, second = transitions([_row(2015, "advanced", "low"), _row(2016, "moderate", "high")])
+    assert first.describe() == "not assessed -> advanced (low)"
+    assert second.describe() == "advanced (low) -> moderate (high)"

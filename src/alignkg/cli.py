@@ -185,9 +185,23 @@ def cmd_stages(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    kg = _load(args, until=args.year)
-    found = evidence.explain(kg, dyad=args.dyad, year=args.year)
-    print(evidence.render(found, kg.ladder), end="")
+    if args.year is not None:
+        kg = _load(args, until=args.year)
+        found = evidence.explain(kg, dyad=args.dyad, year=args.year)
+        print(evidence.render(found, kg.ladder), end="")
+        return 0
+    kg = _load(args)
+    rows = stages.stage_rows(kg.store, dyad=stages.dyad_code(args.dyad), reading=args.rule)
+    changes = stages.transitions(rows)
+    if not changes:
+        raise UsageError(f"{stages.dyad_code(args.dyad)}: no stage is derived for this dyad")
+    names = {"strict": "strict ladder", "manifested": "highest manifested"}
+    for number, change in enumerate(changes):
+        if number:
+            print()
+        print(f"== {change.after.dyad} {change.year}: {change.describe()} ({names[args.rule]}) ==")
+        found = evidence.explain(kg, dyad=args.dyad, year=change.year)
+        print(evidence.render(found, kg.ladder), end="")
     return 0
 
 
@@ -306,11 +320,24 @@ def parser() -> argparse.ArgumentParser:
         cmd_explain,
         summary="the derivation chain for a dyad-year",
         description="Explain a dyad's stage in a year: stage <- indicator levels <- events <- "
-        "quotes <- sources.",
-        example="alignkg explain --dyad CHN-RUS --year 2015",
+        "quotes <- sources. With --transitions, explain every year in which the stage or "
+        "its level changed; events that start in the year explained are marked new.",
+        example="alignkg explain --dyad CHN-RUS --transitions",
     )
     p.add_argument("--dyad", required=True)
-    p.add_argument("--year", required=True, type=_year)
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--year", type=_year, help="the year to explain")
+    when.add_argument(
+        "--transitions",
+        action="store_true",
+        help="explain each year in which the stage or its level changed",
+    )
+    p.add_argument(
+        "--rule",
+        choices=("strict", "manifested"),
+        default="strict",
+        help="the reading whose transitions to explain (with --transitions; default strict)",
+    )
 
     p = _command(
         sub,

@@ -156,7 +156,8 @@ def render(explanation: Explanation, ladder: Ladder) -> str:
         out.append(f"    indicator {rung} {indicator.label}: {explanation.levels[rung]}")
         for event in found:
             where = f"  [{event.location}]" if event.location else ""
-            out.append(f"      <- {event.label} ({event.start}, {event.level}){where}")
+            new = "new: " if event.start[:4] == str(explanation.year) else ""
+            out.append(f"      <- {new}{event.label} ({event.start}, {event.level}){where}")
             out.append(f"         <{event.iri}>")
             for quote, document in sorted(event.quotes):
                 out.append(f"         quote: “{quote}”")

@@ -138,3 +138,34 @@ def render(rows: Sequence[StageRow], *, fmt: Format = "table") -> str:
     lines = ["  ".join(c.ljust(widths[c]) for c in CSV_COLUMNS).rstrip()]
     lines += ["  ".join(x[c].ljust(widths[c]) for c in CSV_COLUMNS).rstrip() for x in cells]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A year in which a dyad's stage or its level changed under one reading."""
+
+    year: int
+    before: StageRow | None
+    after: StageRow
+
+    def describe(self) -> str:
+        """``early (high) -> moderate (low)``, or ``none -> early (low)`` for the first year."""
+        return f"{_stage_text(self.before)} -> {_stage_text(self.after)}"
+
+
+def _stage_text(row: StageRow | None) -> str:
+    if row is None:
+        return "not assessed"
+    return f"{row.stage} ({row.level})" if row.level else row.stage
+
+
+def transitions(rows: list[StageRow]) -> list[Transition]:
+    """The years where the stage or its level differs from the year before, for rows of
+    one dyad under one reading (the first assessed year is a transition from nothing)."""
+    found = []
+    previous: StageRow | None = None
+    for row in sorted(rows, key=lambda r: r.year):
+        if previous is None or (row.stage, row.level) != (previous.stage, previous.level):
+            found.append(Transition(year=row.year, before=previous, after=row))
+        previous = row
+    return found
