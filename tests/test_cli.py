@@ -364,6 +364,35 @@ def test_export_sources(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_coding_decisions_are_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "query",
+        "coding-decisions",
+        "--bind",
+        "dyad=RUS-CHN",
+        "--format",
+        "csv",
+        "--kg",
+        str(SOURCES),
+        "-q",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["event"], r["code"], r["levelCode"], r["decision"]) for r in rows] == [
+        ("https://example.org/e1", "CONSULT", "low", "Low level.")
+    ]
+    code, out, _ = run(
+        capsys, "explain", "--kg", str(SOURCES), "--dyad", "CHN-RUS", "--year", "1993", "-q"
+    )
+    assert code == 0
+    assert "decision: Low level.\n           because: A framework agreement" in out
+    assert (
+        "source: Zhong-E Junshi Hezuo Xieding [Military Cooperation Agreement] [zh, official]"
+        in out
+    )
+
+
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005"

@@ -23,6 +23,19 @@ class SourceRef:
     language: str
     kind: str
     url: str
+    printed_title: str = ""
+
+    def heading(self) -> str:
+        """The title as printed, with its English form in brackets when both exist."""
+        if self.printed_title and self.title:
+            return f"{self.printed_title} [{self.title}]"
+        return self.printed_title or self.title or self.iri
+
+
+@dataclass
+class Decision:
+    decision: str
+    reason: str
 
 
 @dataclass
@@ -34,6 +47,7 @@ class EventEvidence:
     quotes: set[tuple[str, str]] = field(default_factory=set)
     sources: dict[str, SourceRef] = field(default_factory=dict)
     location: str = ""
+    decisions: list[Decision] = field(default_factory=list)
 
 
 @dataclass
@@ -84,8 +98,17 @@ def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
                     language=str(row.get("language", "")),
                     kind=str(row.get("kindCode", "")),
                     url=str(row.get("url", "")),
+                    printed_title=str(row.get("printedTitle", "")),
                 ),
             )
+    decisions: dict[str, list[Decision]] = defaultdict(list)
+    for row in kg.store.select(query_text("coding-decisions"), {"dyad": dyad_iri(code)}):
+        decisions[str(row["event"])].append(
+            Decision(decision=str(row["decision"]), reason=str(row.get("reason", "")))
+        )
+    for found in events.values():
+        for iri, item in found.items():
+            item.decisions = decisions.get(iri, [])
     first_high: dict[int, int] = {}
     first_seen: dict[int, int] = {}
     for row in kg.store.select(query_text("milestones"), {"dyad": dyad_iri(code)}):
@@ -162,9 +185,13 @@ def render(explanation: Explanation, ladder: Ladder) -> str:
             for quote, document in sorted(event.quotes):
                 out.append(f"         quote: “{quote}”")
                 out.append(f"           in <{document}>")
+            for choice in event.decisions:
+                out.append(f"         decision: {choice.decision}")
+                if choice.reason:
+                    out.append(f"           because: {choice.reason}")
             for source in sorted(event.sources.values(), key=lambda s: s.iri):
                 detail = ", ".join(x for x in (source.language, source.kind) if x)
-                out.append(f"         source: {source.title or source.iri} [{detail}]")
+                out.append(f"         source: {source.heading()} [{detail}]")
                 if source.url:
                     out.append(f"           {source.url}")
     return "\n".join(out) + "\n"
