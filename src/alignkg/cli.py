@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -153,12 +153,41 @@ def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.Stage
                 f"{', '.join(map(str, strict.precursors)) if strict else ''} |"
             )
         lines.append("")
+        strict_rows = [r for r in rows if r.dyad == dyad and r.reading == "strict"]
+        lines.append(
+            "Transitions (strict ladder; `alignkg explain --dyad "
+            f"{dyad} --transitions` gives the evidence for each):"
+        )
+        lines.append("")
+        lines.extend(f"- {t.year}: {t.describe()}" for t in stages.transitions(strict_rows))
+        lines.append("")
+    lines.extend(_counts_markdown(kg))
     if report.findings:
         lines.append("## Validation findings")
         lines.append("")
         lines.extend(f"- `{f.line()}`" for f in report.findings)
         lines.append("")
     return "\n".join(lines)
+
+
+def _markdown_table(names: Sequence[str], rows: Sequence[Mapping[str, object]]) -> list[str]:
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    lines.extend("| " + " | ".join(str(r.get(n, "")) for n in names) + " |" for r in rows)
+    return lines
+
+
+def _counts_markdown(kg: KnowledgeGraph) -> list[str]:
+    lines = ["## Coded data", ""]
+    for name, title in (
+        ("events-by-indicator", "Events by dimension, indicator (or aspect) and level"),
+        ("sources-by-language", "Sources by language and kind"),
+    ):
+        names, rows = query.run(kg.store, query.load(name))
+        lines.append(f"{title} (`alignkg query {name}`):")
+        lines.append("")
+        lines.extend(_markdown_table(names, rows))
+        lines.append("")
+    return lines
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
