@@ -393,6 +393,17 @@ def test_coding_decisions_are_shown(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
+def test_years_before_the_first_event_are_reported_not_assessed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
+        capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "1990", "-q"
+    )
+    assert code == 0
+    assert "CHN-RUS: no event is active before 1992; the years from 1990 to 1991" in err
+    assert out.splitlines()[1].split()[:2] == ["CHN-RUS", "1992"]
+
+
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005"

@@ -209,6 +209,13 @@ def cmd_stages(args: argparse.Namespace) -> int:
         raise UsageError(
             f"dyad {dyad} has no assessed years in the graph (no events, or none in range)"
         )
+    first = min(r.year for r in rows)
+    if args.start is not None and args.start < first:
+        print(
+            f"{dyad}: no event is active before {first}; the years from {args.start} to "
+            f"{first - 1} are not assessed (stage none)",
+            file=sys.stderr,
+        )
     print(stages.render(rows, fmt=args.format), end="")
     return 0
 

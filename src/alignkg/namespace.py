@@ -30,17 +30,26 @@ class AK(DefinedNamespace):
     _fail = True
 
     AdvancedStage: URIRef
+    AllPermanentMembers: URIRef
     Article: URIRef
     Aspect: URIRef
+    AtLeast: URIRef
+    AtMost: URIRef
+    BillionUSD: URIRef
     Book: URIRef
+    CellValue: URIRef
+    ChinaRussiaJointly: URIRef
     Coder: URIRef
     CodingDecision: URIRef
     CommonDefencePolicy: URIRef
+    ComparedQuantity: URIRef
+    Comparison: URIRef
     ConfidenceBuilding: URIRef
     Dataset: URIRef
     DatePrecision: URIRef
     DayPrecision: URIRef
     DefaultRules: URIRef
+    DerivedCell: URIRef
     Dimension: URIRef
     Diplomatic: URIRef
     Dyad: URIRef
@@ -48,10 +57,12 @@ class AK(DefinedNamespace):
     EarlyStage: URIRef
     Economic: URIRef
     EnergyProject: URIRef
+    EqualTo: URIRef
     Event: URIRef
     Grouping: URIRef
     High: URIRef
     HighestManifested: URIRef
+    InRange: URIRef
     Indicator: URIRef
     IndicatorMilestone: URIRef
     IndicatorYear: URIRef
@@ -67,15 +78,24 @@ class AK(DefinedNamespace):
     Military: URIRef
     MilitaryConsultation: URIRef
     MilitaryTechnicalCooperation: URIRef
+    MissingCell: URIRef
     ModerateStage: URIRef
     MonthPrecision: URIRef
     MultilateralInstitution: URIRef
     News: URIRef
     NoStage: URIRef
+    ObservationStatus: URIRef
     OfficialDocument: URIRef
     OneOff: URIRef
+    Percent: URIRef
+    PercentChange: URIRef
+    Period1991To2017: URIRef
+    Period2007To2017: URIRef
+    PeriodBefore2007: URIRef
     Persistence: URIRef
     Persistent: URIRef
+    PrintedCell: URIRef
+    Ratio: URIRef
     Reading: URIRef
     RelationshipStatus: URIRef
     Report: URIRef
@@ -88,8 +108,15 @@ class AK(DefinedNamespace):
     StageYear: URIRef
     State: URIRef
     StrictLadder: URIRef
+    TextFigure: URIRef
     ThreatPerception: URIRef
     Trade: URIRef
+    TradeTableStructure: URIRef
+    Unit: URIRef
+    VetoPeriods: URIRef
+    VetoTableStructure: URIRef
+    Vetoes: URIRef
+    VetoingParties: URIRef
     VotingAgreement: URIRef
     YearPrecision: URIRef
 
@@ -98,11 +125,14 @@ class AK(DefinedNamespace):
     aspectOf: URIRef
     becomesHighWith: URIRef
     calendarYear: URIRef
+    cell: URIRef
+    chinaShareInRussiaTrade: URIRef
     codingDecision: URIRef
     counts: URIRef
     cowCode: URIRef
     datePrecision: URIRef
     decision: URIRef
+    denominator: URIRef
     dimension: URIRef
     doi: URIRef
     dyad: URIRef
@@ -128,25 +158,46 @@ class AK(DefinedNamespace):
     member: URIRef
     memberState: URIRef
     membership: URIRef
+    numerator: URIRef
+    obsStatus: URIRef
     oneOffYears: URIRef
     party: URIRef
+    periodEnd: URIRef
+    periodStart: URIRef
     persistence: URIRef
     precedes: URIRef
     precursor: URIRef
     prerequisite: URIRef
+    printedValue: URIRef
     projectedFrom: URIRef
+    quantity: URIRef
     rank: URIRef
     reading: URIRef
     reason: URIRef
+    referenceYear: URIRef
+    relation: URIRef
     requires: URIRef
     rung: URIRef
+    russiaShareInChinaTrade: URIRef
     since: URIRef
     sourceKind: URIRef
     stage: URIRef
     stageHigh: URIRef
     startDate: URIRef
+    statedAs: URIRef
+    statedHigh: URIRef
+    statedIn: URIRef
+    statedLow: URIRef
+    statedValue: URIRef
+    tableNote: URIRef
+    tolerance: URIRef
+    totalTrade: URIRef
+    unit: URIRef
     until: URIRef
     url: URIRef
+    vetoCount: URIRef
+    vetoPeriod: URIRef
+    vetoingParty: URIRef
     year: URIRef
 
 
