@@ -404,6 +404,17 @@ def test_years_before_the_first_event_are_reported_not_assessed(
     assert out.splitlines()[1].split()[:2] == ["CHN-RUS", "1992"]
 
 
+def test_validate_without_paths_reads_kg_of_the_working_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "kg").mkdir()
+    (tmp_path / "kg" / "mini.ttl").write_bytes(EXAMPLE.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "validate", "-q")
+    assert code == 0
+    assert "kg/mini.ttl:21: warning:" in err and "0 violation(s), 15 warning(s)" in err
+
+
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005"

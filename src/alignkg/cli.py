@@ -57,7 +57,7 @@ def _common(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
 def _load(
     args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
 ) -> KnowledgeGraph:
-    chosen = list(paths or args.kg or [Path("kg")])
+    chosen = list(paths or getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
     kg = assemble(chosen, engine=args.engine, until=until, progress=progress)
     return kg
