@@ -410,9 +410,9 @@ def test_validate_without_paths_reads_kg_of_the_working_folder(
     (tmp_path / "kg").mkdir()
     (tmp_path / "kg" / "mini.ttl").write_bytes(EXAMPLE.read_bytes())
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(capsys, "validate", "-q")
+    code, out, err = run(capsys, "validate", "-q")
     assert code == 0
-    assert "kg/mini.ttl:21: warning:" in err and "0 violation(s), 15 warning(s)" in err
+    assert "kg/mini.ttl:21: warning:" in out and "0 violation(s), 15 warning(s)" in err
 
 
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
