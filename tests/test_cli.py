@@ -402,6 +402,10 @@ def test_years_before_the_first_event_are_reported_not_assessed(
     assert code == 0
     assert "CHN-RUS: no event is active before 1992; the years from 1990 to 1991" in err
     assert out.splitlines()[1].split()[:2] == ["CHN-RUS", "1992"]
+    code, _, err = run(
+        capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "1991", "-q"
+    )
+    assert "no event is active before 1992; the year 1991 is not assessed (stage none)" in err
 
 
 def test_validate_without_paths_reads_kg_of_the_working_folder(

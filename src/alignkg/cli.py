@@ -211,9 +211,13 @@ def cmd_stages(args: argparse.Namespace) -> int:
         )
     first = min(r.year for r in rows)
     if args.start is not None and args.start < first:
+        span = (
+            f"the year {args.start} is"
+            if args.start == first - 1
+            else f"the years from {args.start} to {first - 1} are"
+        )
         print(
-            f"{dyad}: no event is active before {first}; the years from {args.start} to "
-            f"{first - 1} are not assessed (stage none)",
+            f"{dyad}: no event is active before {first}; {span} not assessed (stage none)",
             file=sys.stderr,
         )
     print(stages.render(rows, fmt=args.format), end="")
