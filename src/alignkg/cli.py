@@ -262,12 +262,55 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    formats = export.FORMATS[args.what]
+    fmt = args.format or formats[0]
+    if fmt not in formats:
+        raise UsageError(f"export {args.what}: --format must be one of {', '.join(formats)}")
     kg = _load(args)
-    text = export.TABLES[args.what](kg.store)
+    data = export.render(kg, args.what, fmt)
     if args.output:
-        write_atomic(args.output, text)
+        write_atomic(args.output, data)
+    elif isinstance(data, bytes):
+        sys.stdout.buffer.write(data)
     else:
-        print(text, end="")
+        print(data, end="")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from alignkg import server
+
+    kg = _load(args)
+    return server.serve(
+        kg, host=args.host, port=args.port, timeout=args.timeout, store_dir=args.store
+    )
+
+
+def cmd_figure(args: argparse.Namespace) -> int:
+    from alignkg import figures
+
+    kg = _load(args)
+    written = figures.write(
+        kg,
+        args.which,
+        dyad=args.dyad,
+        first=args.start,
+        last=args.end,
+        formats=args.format or ["svg", "png", "pdf"],
+        output=args.output,
+    )
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from alignkg import report as html_report
+
+    kg = _load(args)
+    findings = validate(kg)
+    write_atomic(args.output, html_report.render(kg, findings))
+    print(args.output)
     return 0
 
 
@@ -402,15 +445,81 @@ def parser() -> argparse.ArgumentParser:
         "export",
         cmd_export,
         summary="export tables (events, sources)",
-        description="Export a table as CSV: the events (one row per event and dyad) or the "
-        "sources (one row per cited document: footnotes, author, title, language, kind, URL, "
-        "date).",
-        example="alignkg export sources --format csv --output build/sources.csv",
+        description="Export a table or the graph: the events (one row per event and dyad), "
+        "the sources (one row per cited document), the dyad-years for R and Stata (CSV) and "
+        "their codebook, or the whole graph as Turtle or JSON-LD.",
+        example="alignkg export dyad-years --output build/dyad-years.csv",
     )
-    p.add_argument("what", choices=tuple(export.TABLES))
-    p.add_argument("--format", choices=("csv",), default="csv")
+    p.add_argument("what", choices=tuple(export.FORMATS))
+    p.add_argument(
+        "--format",
+        choices=sorted({f for fs in export.FORMATS.values() for f in fs}),
+        help="output format (default: the first one the table allows)",
+    )
     p.add_argument(
         "--output", type=Path, help="write to this file (atomically) instead of standard output"
+    )
+
+    p = _command(
+        sub,
+        "serve",
+        cmd_serve,
+        summary="a read-only SPARQL endpoint with the web workbench and evidence browser",
+        description="Serve the built graph on loopback: a SPARQL 1.1 Protocol endpoint at "
+        "/sparql (read-only; updates, LOAD and SERVICE are refused; JSON, CSV and TSV results), "
+        "the workbench and the evidence browser at /.",
+        example="alignkg serve --port 8765",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="loopback address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks one)")
+    p.add_argument(
+        "--timeout", type=float, default=10.0, help="per-query time limit in seconds (default: 10)"
+    )
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=Path("build/store"),
+        help="folder for the served store (default: build/store)",
+    )
+
+    p = _command(
+        sub,
+        "figure",
+        cmd_figure,
+        summary="the paper's figures from the graph (SVG, PNG, PDF)",
+        description="Draw Fig. 1 (the ladder, from the ontology's precedence graph) or Fig. 2 "
+        "(a dyad's indicators by year, with the stage bands of both readings).",
+        example="alignkg figure dyad --dyad CHN-RUS --output build/figures",
+    )
+    p.add_argument("which", choices=("ladder", "dyad"))
+    p.add_argument("--dyad", default="CHN-RUS", help="the dyad of Fig. 2 (default: CHN-RUS)")
+    p.add_argument("--from", dest="start", type=_year, help="first year")
+    p.add_argument("--to", dest="end", type=_year, help="last year")
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=("svg", "png", "pdf"),
+        help="repeatable (default: all three)",
+    )
+    p.add_argument(
+        "--output", type=Path, default=Path("build/figures"), help="folder (default: build/figures)"
+    )
+
+    p = _command(
+        sub,
+        "report",
+        cmd_report,
+        summary="one self-contained HTML report",
+        description="Write one self-contained HTML file: the stage timeline, Tables 1 and 2 "
+        "regenerated from the graph, the evidence for each transition and the validation "
+        "summary.",
+        example="alignkg report --output build/report.html",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=Path("build/report.html"),
+        help="the HTML file (default: build/report.html)",
     )
     return top
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from alignkg.build import KnowledgeGraph
+from alignkg.errors import UsageError
 from alignkg.query import run
 from alignkg.resources import query_text
 from alignkg.store import OxigraphStore, RdflibStore
@@ -125,5 +127,17 @@ def sources_csv(store: OxigraphStore | RdflibStore) -> str:
     return out.getvalue()
 
 
-#: What ``alignkg export`` can write, and how.
-TABLES = {"events": events_csv, "sources": sources_csv}
+#: What ``alignkg export`` can write, in which formats (the first is the default).
+FORMATS: dict[str, tuple[str, ...]] = {
+    "events": ("csv",),
+    "sources": ("csv",),
+}
+
+
+def render(kg: KnowledgeGraph, what: str, fmt: str) -> str | bytes:
+    """The export ``what`` of ``kg`` in format ``fmt`` (one of ``FORMATS[what]``)."""
+    if what == "events":
+        return events_csv(kg.store)
+    if what == "sources":
+        return sources_csv(kg.store)
+    raise UsageError(f"export: unknown table {what!r}")
