@@ -131,7 +131,7 @@ def test_every_event_has_a_quote_and_a_source_besides_the_paper_or_a_decision() 
     events = _chn_rus_events()
     assert len({e["event"] for e in events}) > 100
     for event in events:
-        assert event["quote"], event["event"]
+        assert event["quotes"], event["event"]
 
 
 def test_dimensions_are_all_coded() -> None:

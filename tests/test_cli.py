@@ -299,7 +299,7 @@ def test_export_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
         "precision",
         "persistence",
         "label",
-        "quote",
+        "quotes",
         "sources",
         "footnotes",
         "languages",

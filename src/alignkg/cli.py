@@ -444,10 +444,11 @@ def parser() -> argparse.ArgumentParser:
         sub,
         "export",
         cmd_export,
-        summary="export tables (events, sources)",
+        summary="export tables (events, sources, dyad-years, codebook) or the graph",
         description="Export a table or the graph: the events (one row per event and dyad), "
         "the sources (one row per cited document), the dyad-years for R and Stata (CSV) and "
-        "their codebook, or the whole graph as Turtle or JSON-LD.",
+        "their codebook, or the ontology, data and derived graphs as Turtle, TriG, N-Quads or "
+        "JSON-LD.",
         example="alignkg export dyad-years --output build/dyad-years.csv",
     )
     p.add_argument("what", choices=tuple(export.FORMATS))
