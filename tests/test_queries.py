@@ -57,6 +57,15 @@ def test_calendar_span_is_unbound_on_an_empty_store_and_spans_the_dates() -> Non
         "LOAD <http://example.org/data.ttl>",
         "select * where { service <http://x/> { ?s ?p ?o } }",
         "PREFIX ex: <http://x/>\nDELETE WHERE { ?s ?p ?o }",
+        # Spellings a SPARQL parser reads as keywords although a regular expression over
+        # comments, strings and IRIs would hide them:
+        "SELECT * WHERE { ?a ?p ?b FILTER(?a<?b)SERVICE<http://x/>{?s ?p ?o} }",
+        "PREFIX ex: <http://x/> SELECT * WHERE { BIND(ex:a\\' AS ?q) SERVICE <http://x/> "
+        "{ ?s ?p ?o } BIND('x' AS ?z) }",
+        "PREFIX ex: <http://x/> SELECT * WHERE { BIND(ex:a\\# AS ?q) SERVICE <http://x/> "
+        "{ ?s ?p ?o } }",
+        "SELECT * WHERE { \\u0053ERVICE <http://x/> { ?s ?p ?o } }",
+        "\\u0044ROP ALL",
     ],
 )
 def test_updates_load_and_service_are_refused(text: str) -> None:
@@ -70,6 +79,8 @@ def test_updates_load_and_service_are_refused(text: str) -> None:
         "SELECT ?load ?service WHERE { ?load <http://x/drop> ?service }",
         'SELECT * WHERE { ?s ?p "INSERT DATA" } # DROP ALL',
         "PREFIX ex: <http://x/> SELECT * WHERE { ?s ex:delete ?o }",
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o < 3) } ORDER BY ?s",
+        "SELECT * WHERE { ?s <http://x/p> 'it\\'s SERVICE time' }",
     ],
 )
 def test_keywords_in_names_strings_and_comments_are_not_refused(text: str) -> None:

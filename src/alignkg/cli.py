@@ -280,6 +280,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from alignkg import server
 
+    server.bind_address(args.host)  # refuse a non-loopback address before loading anything
     kg = _load(args)
     return server.serve(
         kg, host=args.host, port=args.port, timeout=args.timeout, store_dir=args.store

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +40,47 @@ _NOT_KEYWORDS = re.compile(
 )
 
 
+# A SPARQL tokenizer, to read keywords where SPARQL reads them: after ``<`` used as
+# less-than (``FILTER(?a<?b)SERVICE<...>``), after a prefixed name ending in an escaped
+# quote or ``#`` (``ex:a\\'``), or spelt with ``\\u`` escapes (decoded before parsing).
+_PN_ESCAPE = r"\\[_~.\-!$&'()*+,;=/?#@%]"
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+|\#[^\r\n]*)
+    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+                 |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<variable>[?$]\w+)
+    | (?P<language>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<blank>_:[\w.\-]+)
+    | (?P<name>(?:[^\W\d_][\w.\-]*)?:(?:(?:[\w:]|%[0-9A-Fa-f]{2}|ESC)(?:[\w.:\-]|%[0-9A-Fa-f]{2}|ESC)*)?)
+    | (?P<word>[^\W\d]\w*)
+    | (?P<other>.)
+    """.replace("ESC", _PN_ESCAPE),
+    re.VERBOSE | re.DOTALL,
+)
+_FORBIDDEN_WORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "SERVICE"}
+)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _keywords(text: str) -> Iterator[str]:
+    for token in _TOKEN.finditer(text):
+        if token.lastgroup == "word" and token.group().upper() in _FORBIDDEN_WORDS:
+            yield token.group().upper()
+
+
+def _unescape(text: str) -> str:
+    def decode(match: re.Match[str]) -> str:
+        try:
+            return chr(int(match.group(1) or match.group(2), 16))
+        except ValueError:
+            return match.group()
+
+    return _CODEPOINT.sub(decode, text)
+
+
 def named_queries() -> list[str]:
     """The names of the queries shipped in ``queries/``."""
     return [f.name[: -len(".rq")] for f in query_files()]
@@ -56,12 +97,17 @@ def load(name_or_path: str) -> str:
 
 
 def refuse_unsafe(text: str) -> None:
-    """Refuse updates, LOAD and SERVICE (outside comments, strings and IRIs)."""
+    """Refuse updates, LOAD and SERVICE (outside comments, strings and IRIs), wherever a
+    SPARQL parser would read them as keywords, ``\\u`` escapes included."""
     visible = _NOT_KEYWORDS.sub(" ", text)
     match = _FORBIDDEN.search(visible)
-    if match:
-        keyword = match.group(1).upper()
-        raise QueryError(f"refused: {keyword} is not allowed; alignkg runs read-only queries only")
+    keywords = [match.group(1).upper()] if match else []
+    for variant in (text, _unescape(text)):
+        keywords.extend(_keywords(variant))
+    if keywords:
+        raise QueryError(
+            f"refused: {keywords[0]} is not allowed; alignkg runs read-only queries only"
+        )
 
 
 def parse_binding(text: str) -> tuple[str, Node]:
