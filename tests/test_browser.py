@@ -344,6 +344,40 @@ def test_evidence_browser_grid_and_cell(driver: Any, server: Server) -> None:
     assert console_errors(driver) == []
 
 
+PEACE_MISSION = CellCase(
+    dyad="CHN-RUS",
+    year=2005,
+    rung=5,
+    level="L",
+    event="Peace Mission 2005",
+    quote="a new system of command codes was introduced",
+    finding_rule="LadderStageHighShape",
+    strict_stage="moderate",
+)
+
+
+def test_evidence_browser_shows_the_ladder_findings_of_a_cell(
+    driver: Any, server: Server
+) -> None:
+    """Integrated command in 2005, before the moderate stage is high: the ladder's warning is
+    on the indicator-year itself, shown above the events."""
+    from selenium.webdriver.common.by import By
+
+    case = PEACE_MISSION
+    open_page(driver, server)
+    show_evidence(driver)
+    panel = open_cell(driver, case)
+    section = panel.find_element(By.CSS_SELECTOR, "section.cell-findings")
+    findings = section.find_elements(By.CSS_SELECTOR, "li.finding")
+    assert len(findings) == 2  # indicators 3 and 4 were not yet high
+    assert all(case.finding_rule in f.text for f in findings)
+    assert any("indicator 4 has not reached the high level" in f.text for f in findings)
+    events = panel.find_elements(By.CSS_SELECTOR, "article.event")
+    assert any(case.event in e.find_element(By.TAG_NAME, "h3").text for e in events)
+    assert any(case.quote in q.text for q in panel.find_elements(By.CSS_SELECTOR, "blockquote"))
+    assert console_errors(driver) == []
+
+
 def test_evidence_browser_keyboard(driver: Any, server: Server) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

@@ -492,18 +492,18 @@
       article.append(el("ul", { class: "sources" }, ...sources.map(renderSource)));
     }
 
-    const findings = event.findings || [];
     article.append(el("h4", { text: "Validation findings" }));
-    if (findings.length) {
-      article.append(el("ul", { class: "findings" }, ...findings.map((f) =>
-        el("li", { class: `finding severity-${String(f.severity || "").toLowerCase()}`, dataset: { rule: shortRule(f.rule) } },
-          el("span", { class: "severity", text: f.severity }), " ",
-          el("code", { class: "rule", title: f.rule, text: shortRule(f.rule) }), " ",
-          el("span", { class: "message", text: f.message })))));
-    } else {
-      article.append(el("p", { class: "muted", text: "none" }));
-    }
+    article.append(findingsList(event.findings || []));
     return article;
+  }
+
+  function findingsList(findings) {
+    if (!findings.length) return el("p", { class: "muted", text: "none" });
+    return el("ul", { class: "findings" }, ...findings.map((f) =>
+      el("li", { class: `finding severity-${String(f.severity || "").toLowerCase()}`, dataset: { rule: shortRule(f.rule) } },
+        el("span", { class: "severity", text: f.severity }), " ",
+        el("code", { class: "rule", title: f.rule, text: shortRule(f.rule) }), " ",
+        el("span", { class: "message", text: f.message }))));
   }
 
   function renderSource(source) {
@@ -555,7 +555,14 @@
       const summary = el("p", { class: "cell-summary" },
         "level ", el("span", { class: `tag level-${cell.level}`, text: `${levelLetter(cell.level)} ${cell.level}` }),
         ` · ${events.length} event${events.length === 1 ? "" : "s"} active in ${cell.year}`);
-      body.replaceChildren(summary, ...events.map(renderEvent));
+      // Findings on the indicator-year itself (the ladder's rules), before its events'.
+      const ladder = cell.findings || [];
+      const onCell = ladder.length
+        ? [el("section", { class: "cell-findings" },
+            el("h4", { text: `Findings on indicator ${cell.rung} in ${cell.year}` }),
+            findingsList(ladder))]
+        : [];
+      body.replaceChildren(summary, ...onCell, ...events.map(renderEvent));
       panel.dataset.year = String(cell.year);
       panel.dataset.rung = String(cell.rung);
       history.replaceState(null, "", `#evidence/${encodeURIComponent(dyad)}/${year}/${rung}`);
