@@ -173,7 +173,10 @@ def test_build_writes_outputs_and_prints_the_table(
     names = sorted(p.name for p in out_dir.iterdir())
     assert names == [
         "alignkg.nq",
+        "codebook.md",
+        "dyad-years.csv",
         "events.csv",
+        "report.html",
         "report.md",
         "sources.csv",
         "stages-manifested.csv",

@@ -103,8 +103,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
+    from alignkg import report as html_report
+
+    write_atomic(out / "report.html", html_report.render(kg, report))
+    write_atomic(out / "dyad-years.csv", export.render(kg, "dyad-years", "csv"))
+    write_atomic(out / "codebook.md", export.render(kg, "codebook", "md"))
     progress(
-        f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, sources.csv, validation.txt, report.md"
+        f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, "
+        "sources.csv, dyad-years.csv, codebook.md, validation.txt, report.md, report.html"
     )
     bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
     for dyad in bilateral:
