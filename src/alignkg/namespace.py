@@ -30,11 +30,13 @@ class AK(DefinedNamespace):
     _fail = True
 
     AdvancedStage: URIRef
+    AllMemberPairs: URIRef
     AllPermanentMembers: URIRef
     Article: URIRef
     Aspect: URIRef
     AtLeast: URIRef
     AtMost: URIRef
+    BilateralOnlyRules: URIRef
     BillionUSD: URIRef
     Book: URIRef
     CellValue: URIRef
@@ -60,6 +62,7 @@ class AK(DefinedNamespace):
     EqualTo: URIRef
     Event: URIRef
     Grouping: URIRef
+    GroupingProjection: URIRef
     High: URIRef
     HighestManifested: URIRef
     InRange: URIRef
@@ -72,6 +75,7 @@ class AK(DefinedNamespace):
     JointExercises: URIRef
     JointVeto: URIRef
     Ladder: URIRef
+    LastingOneOffsRules: URIRef
     Level: URIRef
     Low: URIRef
     Membership: URIRef
@@ -83,10 +87,13 @@ class AK(DefinedNamespace):
     MonthPrecision: URIRef
     MultilateralInstitution: URIRef
     News: URIRef
+    NoProjection: URIRef
     NoStage: URIRef
     ObservationStatus: URIRef
     OfficialDocument: URIRef
+    OfficialSourceRules: URIRef
     OneOff: URIRef
+    OneSourceRules: URIRef
     Percent: URIRef
     PercentChange: URIRef
     Period1991To2017: URIRef
@@ -112,6 +119,7 @@ class AK(DefinedNamespace):
     ThreatPerception: URIRef
     Trade: URIRef
     TradeTableStructure: URIRef
+    TwoSourcesRules: URIRef
     Unit: URIRef
     VetoPeriods: URIRef
     VetoTableStructure: URIRef
@@ -144,6 +152,7 @@ class AK(DefinedNamespace):
     firstYear: URIRef
     footnote: URIRef
     grouping: URIRef
+    groupingProjection: URIRef
     highLevel: URIRef
     highLevelQuote: URIRef
     highestIndicator: URIRef
@@ -158,6 +167,7 @@ class AK(DefinedNamespace):
     member: URIRef
     memberState: URIRef
     membership: URIRef
+    minimumSources: URIRef
     numerator: URIRef
     obsStatus: URIRef
     oneOffYears: URIRef
@@ -177,6 +187,7 @@ class AK(DefinedNamespace):
     referenceYear: URIRef
     relation: URIRef
     requires: URIRef
+    requiresOfficialSource: URIRef
     rung: URIRef
     russiaShareInChinaTrade: URIRef
     since: URIRef
@@ -199,7 +210,6 @@ class AK(DefinedNamespace):
     vetoPeriod: URIRef
     vetoingParty: URIRef
     year: URIRef
-
 
 #: Named graphs of the store: what was asserted, what was inferred, what was derived.
 ONTOLOGY_GRAPH = GRAPH["ontology"]
