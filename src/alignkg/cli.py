@@ -59,8 +59,15 @@ def _load(
 ) -> KnowledgeGraph:
     chosen = list(paths or getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
-    kg = assemble(chosen, engine=args.engine, until=until, progress=progress)
-    return kg
+    variant = getattr(args, "variant", None)
+    if variant:
+        from alignkg import variants
+
+        rule_set = variants.rule_set(variant)
+        return assemble(
+            chosen, engine=args.engine, until=until, progress=progress, rule_set=rule_set
+        )
+    return assemble(chosen, engine=args.engine, until=until, progress=progress)
 
 
 def _year(text: str) -> int:
@@ -283,6 +290,64 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from alignkg import sheets
+
+    data = sheets.template(args.format)
+    if args.output:
+        write_atomic(args.output, data)
+        print(args.output)
+    elif isinstance(data, bytes):
+        raise UsageError("template --format xlsx needs --output FILE")
+    else:
+        print(data, end="")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from alignkg import sheets
+
+    known = list(getattr(args, "kg", None) or [Path("kg")])
+    written = sheets.import_sheet(args.sheet, coder=args.coder, output=args.output, kg=known)
+    print(written)
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from alignkg import agreement
+
+    coders = [c.strip() for c in args.coders.split(",") if c.strip()]
+    kg = _load(args)
+    print(agreement.render(kg, dyad=args.dyad, coders=coders, fmt=args.format), end="")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from alignkg import diff
+
+    print(diff.render(args.old, args.new, fmt=args.format), end="")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from alignkg import variants
+
+    paths = list(getattr(args, "kg", None) or [Path("kg")])
+    table = variants.sensitivity(
+        paths, dyad=args.dyad, first=args.start, last=args.end, engine=args.engine
+    )
+    print(variants.render(table, fmt=args.format), end="")
+    return 0
+
+
+def cmd_strength(args: argparse.Namespace) -> int:
+    from alignkg import strength
+
+    kg = _load(args)
+    print(strength.render(kg, dyad=args.dyad, fmt=args.format, flagged_only=args.flagged), end="")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from alignkg import server
 
@@ -403,6 +468,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", type=_year, help="first year")
     p.add_argument("--to", dest="end", type=_year, help="last year")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument(
+        "--variant",
+        help="derive with this rule variant of rules/ (see alignkg sensitivity; default: default)",
+    )
 
     p = _command(
         sub,
@@ -453,6 +522,7 @@ def parser() -> argparse.ArgumentParser:
         cmd_export,
         summary="export tables (events, sources, dyad-years, codebook) or the graph",
         description="Export a table or the graph: the events (one row per event and dyad), "
+        "the events as a coding sheet (one row per event; imports back unchanged), "
         "the sources (one row per cited document), the dyad-years for R and Stata (CSV) and "
         "their codebook, or the ontology, data and derived graphs as Turtle, TriG, N-Quads or "
         "JSON-LD.",
@@ -467,6 +537,92 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output", type=Path, help="write to this file (atomically) instead of standard output"
     )
+
+    p = _command(
+        sub,
+        "template",
+        cmd_template,
+        summary="a blank coding sheet (CSV or XLSX) whose columns come from the ontology",
+        description="Write a coding sheet: one row per event, columns, allowed values and "
+        "help text from the ontology.",
+        example="alignkg template --format xlsx --output sheet.xlsx",
+        kg_option=False,
+    )
+    p.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    p.add_argument("--output", type=Path, help="write to this file (required for xlsx)")
+
+    p = _command(
+        sub,
+        "import",
+        cmd_import,
+        summary="turn a filled coding sheet into Turtle under kg/",
+        description="Import a filled coding sheet (CSV or XLSX) as Turtle, attributed to the "
+        "coder. Every problem is reported by row and column; nothing is written when any row "
+        "fails.",
+        example="alignkg import sheet.csv --coder alice",
+    )
+    p.add_argument("sheet", type=Path)
+    p.add_argument("--coder", required=True, help="the coder's name (prov:wasAttributedTo)")
+    p.add_argument(
+        "--output", type=Path, help="the Turtle file to write (default: kg/<sheet name>.ttl)"
+    )
+
+    p = _command(
+        sub,
+        "agreement",
+        cmd_agreement,
+        summary="inter-coder reliability: Krippendorff's alpha and disagreements",
+        description="Compare coders on a dyad's indicator levels per year: Krippendorff's "
+        "alpha (ordinal) per indicator and overall, percent agreement, and every "
+        "disagreement with each coder's evidence.",
+        example="alignkg agreement --dyad CHN-RUS --coders alice,bob",
+    )
+    p.add_argument("--dyad", required=True)
+    p.add_argument("--coders", required=True, help="two or more coder names, comma-separated")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = _command(
+        sub,
+        "diff",
+        cmd_diff,
+        summary="what changed between two versions of the coding",
+        description="Compare two graph files or folders, or two git revisions of kg/ "
+        "(REV:kg): the events added, removed and changed, and every dyad-year whose stage "
+        "changed, with the reason.",
+        example="alignkg diff HEAD~1:kg kg/",
+        kg_option=False,
+    )
+    p.add_argument("old", help="a file or folder, or REV:PATH for a git revision")
+    p.add_argument("new", help="a file or folder, or REV:PATH for a git revision")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    p = _command(
+        sub,
+        "sensitivity",
+        cmd_sensitivity,
+        summary="the stage per year under every rule variant, side by side",
+        description="Derive a dyad under every rule variant in rules/ and print the stage per "
+        "year side by side, marking the years that depend on the choice.",
+        example="alignkg sensitivity --dyad CHN-RUS",
+    )
+    p.add_argument("--dyad", required=True)
+    p.add_argument("--from", dest="start", type=_year, help="first year")
+    p.add_argument("--to", dest="end", type=_year, help="last year")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = _command(
+        sub,
+        "strength",
+        cmd_strength,
+        summary="evidence strength of each code: sources, languages, kinds",
+        description="For each coded event: how many independent sources, in which languages, "
+        "of which kinds; flags codes that rest only on one side's sources or only on "
+        "interviews.",
+        example="alignkg strength --dyad CHN-RUS --flagged",
+    )
+    p.add_argument("--dyad", help="only the events of this dyad")
+    p.add_argument("--flagged", action="store_true", help="only the flagged codes")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     p = _command(
         sub,

@@ -787,6 +787,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "dyad-years": ("csv",),
     "codebook": ("md", "txt"),
     "graph": ("turtle", "jsonld", "trig", "nquads"),
+    "sheet": ("csv", "xlsx"),
 }
 
 
@@ -806,4 +807,8 @@ def render(kg: KnowledgeGraph, what: str, fmt: str) -> str | bytes:
         return dyad_years_csv(kg)
     if what == "codebook":
         return codebook(kg, "txt" if fmt == "txt" else "md")
+    if what == "sheet":
+        from alignkg import sheets
+
+        return sheets.export_sheet(kg, fmt)
     return graph_export(kg, fmt)
