@@ -422,6 +422,19 @@ def test_validate_without_paths_reads_kg_of_the_working_folder(
     assert "kg/mini.ttl:21: warning:" in out and "0 violation(s), 15 warning(s)" in err
 
 
+def test_export_events_as_a_sheet_is_the_coding_sheet(capsys: pytest.CaptureFixture[str]) -> None:
+    code, sheet, _ = run(
+        capsys, "export", "events", "--format", "sheet", "--kg", str(SOURCES), "-q"
+    )
+    assert code == 0
+    code, same, _ = run(capsys, "export", "sheet", "--format", "csv", "--kg", str(SOURCES), "-q")
+    assert code == 0 and sheet == same
+    header = sheet.splitlines()[0].split(",")
+    assert header[:3] == ["event_id", "label", "party_a"]
+    code, _, err = run(capsys, "export", "sources", "--format", "sheet", "--kg", str(SOURCES), "-q")
+    assert code == 2 and "--format must be one of csv" in err
+
+
 def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys, "stages", "--kg", str(EXAMPLE), "--dyad", "CHN-RUS", "--from", "2005"

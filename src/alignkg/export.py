@@ -782,7 +782,9 @@ def graph_export(kg: KnowledgeGraph, fmt: str) -> str:
 #: ontology, data and derived graphs: Turtle as their union, TriG, N-Quads and JSON-LD
 #: with each in its named graph).
 FORMATS: dict[str, tuple[str, ...]] = {
-    "events": ("csv",),
+    # csv: one row per event and dyad, for analysis; sheet / xlsx: one row per event as a
+    # coding sheet, which `alignkg import` reads back into the same graph.
+    "events": ("csv", "sheet", "xlsx"),
     "sources": ("csv",),
     "dyad-years": ("csv",),
     "codebook": ("md", "txt"),
@@ -799,6 +801,10 @@ def render(kg: KnowledgeGraph, what: str, fmt: str) -> str | bytes:
         raise UsageError(
             f"export {what}: --format must be one of {', '.join(FORMATS[what])}, not {fmt!r}"
         )
+    if what == "events" and fmt in ("sheet", "xlsx"):
+        from alignkg import sheets
+
+        return sheets.export_sheet(kg, "xlsx" if fmt == "xlsx" else "csv")
     if what == "events":
         return events_csv(kg.store)
     if what == "sources":
