@@ -132,7 +132,8 @@ def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
     )
 
 
-def _gate_lines(explanation: Explanation, ladder: Ladder) -> list[str]:
+def gate_lines(explanation: Explanation, ladder: Ladder) -> list[str]:
+    """For each stage, whether it has become high in the year, and why (one line each)."""
     lines = []
     for stage in sorted(ladder.stages.values(), key=lambda s: s.rank):
         if stage.rank == 0 or not stage.becomes_high_with:
@@ -149,7 +150,7 @@ def _gate_lines(explanation: Explanation, ladder: Ladder) -> list[str]:
                 parts.append(f"indicator {rung} never high")
         reached = explanation.stage_high.get(stage.rank, False)
         verdict = "has become high" if reached else "has not become high"
-        lines.append(f"    {stage.label} {verdict} ({'; '.join(parts)})")
+        lines.append(f"{stage.label} {verdict} ({'; '.join(parts)})")
     return lines
 
 
@@ -170,7 +171,7 @@ def render(explanation: Explanation, ladder: Ladder) -> str:
             line += "; precursors " + ", ".join(str(r) for r in row.precursors)
         out.append(line)
     out.append("  the ladder in this year:")
-    out.extend(_gate_lines(explanation, ladder))
+    out.extend(f"    {line}" for line in gate_lines(explanation, ladder))
     out.append("  indicator levels <- events <- quotes <- sources:")
     if not explanation.events:
         out.append("    no indicator is present")

@@ -177,24 +177,7 @@ def _runs(rows: Sequence[StageRow], reading: str) -> list[tuple[int, int, str]]:
 
 
 def _gates(found: evidence.Explanation, kg: KnowledgeGraph) -> list[str]:
-    ladder = kg.ladder
-    lines = []
-    for stage in sorted(ladder.stages.values(), key=lambda s: s.rank):
-        if stage.rank == 0 or not stage.becomes_high_with:
-            continue
-        parts = []
-        for gate in sorted(stage.becomes_high_with, key=lambda g: ladder.indicators[g].rung):
-            rung = ladder.indicators[gate].rung
-            since = found.first_high.get(rung)
-            if since is not None and since <= found.year:
-                parts.append(f"indicator {rung} high since {since}")
-            elif since is not None:
-                parts.append(f"indicator {rung} not high until {since}")
-            else:
-                parts.append(f"indicator {rung} never high")
-        verdict = "has become high" if found.stage_high.get(stage.rank) else "has not become high"
-        lines.append(f"{stage.label} {verdict} ({'; '.join(parts)})")
-    return lines
+    return evidence.gate_lines(found, kg.ladder)
 
 
 def _event_html(
