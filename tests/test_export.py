@@ -638,7 +638,8 @@ def test_formats_offer_the_new_exports_with_their_defaults() -> None:
     assert export.FORMATS["codebook"][0] == "md"
     assert export.FORMATS["graph"][0] == "turtle"
     assert "jsonld" in export.FORMATS["graph"]
-    assert export.FORMATS["events"] == export.FORMATS["sources"] == ("csv",)
+    assert export.FORMATS["sources"] == ("csv",)
+    assert export.FORMATS["events"] == ("csv", "sheet", "xlsx")  # csv first: the analysis table
 
 
 @pytest.mark.parametrize(
