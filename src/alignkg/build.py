@@ -19,7 +19,7 @@ from rdflib.namespace import OWL
 
 from alignkg.derive import StepReport, derive
 from alignkg.errors import LadderError, UsageError
-from alignkg.infer import Entailments, apply, entailments
+from alignkg.infer import Entailments, apply, apply_oxigraph, entailments
 from alignkg.kg import ParsedFile, parse_bytes, read_all
 from alignkg.ladder import Ladder, build_ladder
 from alignkg.namespace import (
@@ -154,16 +154,21 @@ def assemble(
     started = time.perf_counter()
     ladder = build_ladder(ontology)
     entailed = bundled_entailments()
-    data_triples: list[tuple[object, object, object]] = [
-        (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
-        for parsed in files
-        for t in parsed.triples
-    ]
-    inferred = list(entailed.ontology_triples) + apply(entailed, data_triples)
-    store.add(inferred, graph=INFERRED_GRAPH)  # type: ignore[arg-type]
+    store.add(entailed.ontology_triples, graph=INFERRED_GRAPH)  # type: ignore[arg-type]
+    if isinstance(store, OxigraphStore):
+        fast = apply_oxigraph(entailed, (t for parsed in files for t in parsed.triples))
+        inferred_count = store.add_oxigraph(fast, graph=INFERRED_GRAPH)
+    else:
+        data_triples: list[tuple[object, object, object]] = [
+            (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))
+            for parsed in files
+            for t in parsed.triples
+        ]
+        inferred_count = store.add(apply(entailed, data_triples), graph=INFERRED_GRAPH)  # type: ignore[arg-type]
+    inferred_count += len(entailed.ontology_triples)
     store.add(ladder.closure_triples(), graph=INFERRED_GRAPH)
     timings["infer"] = time.perf_counter() - started
-    say(f"inferred {len(inferred)} triples; ladder of {len(ladder.indicators)} indicators checked")
+    say(f"inferred {inferred_count} triples; ladder of {len(ladder.indicators)} indicators checked")
 
     span = _year_span(store)
     first, last = span if span else (1991, 1991)

@@ -53,8 +53,10 @@ def derive(
         started = time.perf_counter()
         text = rule.read_text(encoding="utf-8")
         bindings = {"rules": rule_set} if "?rules" in text else None
-        triples = store.construct(text, bindings)
-        count = store.add(triples, graph=DERIVED_GRAPH)
+        if isinstance(store, OxigraphStore):
+            count = store.construct_into(text, bindings, graph=DERIVED_GRAPH)
+        else:
+            count = store.add(store.construct(text, bindings), graph=DERIVED_GRAPH)
         reports.append(StepReport(rule.name, count, time.perf_counter() - started))
         if progress:
             progress(f"derive {rule.name}: {count} triples")

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import owlrl
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -107,4 +108,34 @@ def apply(
         elif isinstance(p, URIRef):
             for sup in entailed.superproperties.get(p, ()):
                 inferred.append((s, sup, o))
+    return inferred
+
+
+def apply_oxigraph(entailed: Entailments, data: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """:func:`apply` on pyoxigraph terms, without converting the data to rdflib terms."""
+
+    def node(term: URIRef) -> ox.NamedNode:
+        return ox.NamedNode(str(term))
+
+    superclasses = {node(c): [node(s) for s in sups] for c, sups in entailed.superclasses.items()}
+    superproperties = {
+        node(p): [node(s) for s in sups] for p, sups in entailed.superproperties.items()
+    }
+    rdf_type = node(RDF.type)
+    data = list(data)
+    known: dict[object, set[ox.NamedNode]] = defaultdict(set)
+    for triple in data:
+        if triple.predicate == rdf_type and isinstance(triple.object, ox.NamedNode):
+            known[triple.subject].add(triple.object)
+    inferred: list[ox.Triple] = []
+    for triple in data:
+        if triple.predicate == rdf_type:
+            if isinstance(triple.object, ox.NamedNode):
+                for sup in superclasses.get(triple.object, ()):
+                    if sup not in known[triple.subject]:
+                        known[triple.subject].add(sup)
+                        inferred.append(ox.Triple(triple.subject, rdf_type, sup))
+        else:
+            for sup in superproperties.get(triple.predicate, ()):
+                inferred.append(ox.Triple(triple.subject, sup, triple.object))
     return inferred

@@ -144,6 +144,7 @@ class AK(DefinedNamespace):
     dimension: URIRef
     doi: URIRef
     dyad: URIRef
+    dyadYear: URIRef
     endDate: URIRef
     evidence: URIRef
     existsFrom: URIRef

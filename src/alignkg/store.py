@@ -149,6 +149,21 @@ class OxigraphStore:
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result]
 
+    def construct_into(
+        self, query: str, bindings: Mapping[str, Node] | None = None, *, graph: URIRef
+    ) -> int:
+        """Run a CONSTRUCT query and add its triples to ``graph``; return how many.
+
+        The triples never become Python objects: the result is serialised as N-Triples
+        and loaded back by the store (about 3x faster than adding them one by one).
+        """
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+        self.store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph)))
+        return data.count(b"\n")
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryBoolean):
