@@ -33,6 +33,7 @@ from alignkg.ladder import Ladder
 from alignkg.namespace import AK, DATA_GRAPH, INFERRED_GRAPH
 from alignkg.resources import query_text
 from alignkg.stages import dyad_code, dyad_iri, year_literal
+from alignkg.store import triples_under
 
 #: The ordinal values of the units, in order (a level's ak:rank; 0 is absent).
 VALUE_NAMES: dict[int, str] = {0: "absent", 1: "low", 2: "high"}
@@ -144,7 +145,7 @@ def graph_coders(kg: KnowledgeGraph) -> dict[str, tuple[set[str], set[str]]]:
 
 def graph_events(kg: KnowledgeGraph) -> set[str]:
     """The IRIs of every event in the graph, whoever coded it (or nobody)."""
-    typed = kg.store.triples(graph=DATA_GRAPH) + kg.store.triples(graph=INFERRED_GRAPH)
+    typed = triples_under(kg.store, DATA_GRAPH) + triples_under(kg.store, INFERRED_GRAPH)
     return {str(s) for s, p, o in typed if p == RDF.type and o == AK.Event}
 
 

@@ -36,7 +36,14 @@ from alignkg.resources import (
     vocabulary_catalog,
     vocabulary_files,
 )
-from alignkg.store import EngineName, OxigraphStore, RdflibStore, new_store, to_rdflib
+from alignkg.store import (
+    EngineName,
+    OxigraphStore,
+    RdflibStore,
+    new_store,
+    part_graph,
+    to_rdflib,
+)
 
 Progress = Callable[[str], None]
 
@@ -128,27 +135,39 @@ def assemble(
     rule_set: URIRef = AK.DefaultRules,
     until: int | None = None,
     progress: Progress | None = None,
+    store: OxigraphStore | RdflibStore | None = None,
+    files: list[ParsedFile] | None = None,
+    per_file: bool = False,
 ) -> KnowledgeGraph:
-    """Load the files under ``paths``, infer, and derive every dyad-year assessment."""
+    """Load the files under ``paths``, infer, and derive every dyad-year assessment.
+
+    ``store`` is the (empty) store to build in, a new in-memory one by default; ``files``
+    are the already parsed files, when the caller has them. With ``per_file`` each file's
+    data and what it entails go to graphs of their own (:func:`part_graph`), so that a
+    persistent build can replace one file (see :mod:`alignkg.rebuild`).
+    """
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    files = read_all(paths)
+    if files is None:
+        files = read_all(paths)
     timings["parse"] = time.perf_counter() - started
     say(f"parsed {len(files)} file(s), {sum(len(f.triples) for f in files)} triples")
 
     started = time.perf_counter()
-    store = new_store(engine)
+    if store is None:
+        store = new_store(engine)
     ontology = ontology_graph()
     store.add(ontology, graph=ONTOLOGY_GRAPH)
     vocabularies = _bundled(resolve_imports(ontology))
     rules = _bundled(rule_set_files())
     for group, graph in ((vocabularies, ONTOLOGY_GRAPH), (rules, RULES_GRAPH), (files, DATA_GRAPH)):
         for parsed in group:
+            target = part_graph(graph, parsed.path) if per_file and graph == DATA_GRAPH else graph
             if isinstance(store, OxigraphStore):
-                store.add_oxigraph(parsed.triples, graph=graph)
+                store.add_oxigraph(parsed.triples, graph=target)
             else:
-                store.add((tuple(to_rdflib(t) for t in tr) for tr in parsed.triples), graph=graph)  # type: ignore[misc]
+                store.add((tuple(to_rdflib(t) for t in tr) for tr in parsed.triples), graph=target)  # type: ignore[misc]
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -156,8 +175,11 @@ def assemble(
     entailed = bundled_entailments()
     store.add(entailed.ontology_triples, graph=INFERRED_GRAPH)  # type: ignore[arg-type]
     if isinstance(store, OxigraphStore):
-        fast = apply_oxigraph(entailed, (t for parsed in files for t in parsed.triples))
-        inferred_count = store.add_oxigraph(fast, graph=INFERRED_GRAPH)
+        inferred_count = 0
+        for parsed in files:
+            target = part_graph(INFERRED_GRAPH, parsed.path) if per_file else INFERRED_GRAPH
+            fast = apply_oxigraph(entailed, parsed.triples)
+            inferred_count += store.add_oxigraph(fast, graph=target)
     else:
         data_triples: list[tuple[object, object, object]] = [
             (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object))

@@ -89,8 +89,21 @@ def _print_report(report: Report) -> None:
 # --- commands -------------------------------------------------------------------
 
 
+def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+    if args.no_cache or args.engine != "oxigraph":
+        return _load(args)
+    from alignkg import rebuild
+
+    folder: Path = args.cache or args.out / "cache"
+    chosen = list(getattr(args, "kg", None) or [Path("kg")])
+    progress = _Progress(args.quiet)
+    kg, done = rebuild.build(chosen, folder=folder, progress=progress)
+    progress(f"store {folder}: {done.describe()}")
+    return kg
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    kg = _load(args)
+    kg = _load_cached(args)
     progress = _Progress(args.quiet)
     report = validate(kg)
     progress(f"validated: {report.summary()}")
@@ -426,6 +439,18 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out", type=Path, default=Path("build"), help="output folder (default: build/)"
+    )
+    p.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="persistent store reused between builds: only the dyads of changed files are "
+        "derived again (default: OUT/cache)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="build in memory from scratch and keep no store",
     )
 
     p = _command(

@@ -32,6 +32,7 @@ from alignkg.kg import FORMATS
 from alignkg.namespace import AK, DATA_GRAPH, INFERRED_GRAPH, PREFIXES
 from alignkg.resources import query_text
 from alignkg.stages import StageRow, stage_rows
+from alignkg.store import triples_under
 
 LEVEL_NAMES = {0: "absent", 1: "low", 2: "high"}
 
@@ -381,9 +382,9 @@ def _property_changes(event: URIRef, old: Index, new: Index) -> list[PropertyCha
 
 def _events(kg: KnowledgeGraph) -> tuple[Index, dict[str, str]]:
     """The asserted triples by subject, and every event's IRI with its label."""
-    data = kg.store.triples(graph=DATA_GRAPH)
+    data = triples_under(kg.store, DATA_GRAPH)
     index = _index(data)
-    typed = data + kg.store.triples(graph=INFERRED_GRAPH)
+    typed = data + triples_under(kg.store, INFERRED_GRAPH)
     events = {str(s) for s, p, o in typed if p == RDF.type and o == AK.Event}
     labels: dict[str, str] = {}
     for iri in events:

@@ -31,7 +31,7 @@ from alignkg.namespace import (
 from alignkg.query import run
 from alignkg.resources import query_text
 from alignkg.stages import dyad_iri
-from alignkg.store import OxigraphStore, RdflibStore, Triple
+from alignkg.store import OxigraphStore, RdflibStore, Triple, triples_under
 
 EVENT_COLUMNS = (
     "event",
@@ -726,7 +726,7 @@ def exported_graphs(kg: KnowledgeGraph) -> dict[URIRef, list[Triple]]:
     chosen: dict[URIRef, list[Triple]] = {ONTOLOGY_GRAPH: list(kg.ontology)}
     for graph in EXPORTED_GRAPHS:
         if graph != ONTOLOGY_GRAPH:
-            chosen[graph] = kg.store.triples(graph=graph)
+            chosen[graph] = triples_under(kg.store, graph)
     return chosen
 
 

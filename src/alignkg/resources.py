@@ -59,6 +59,11 @@ def derivation_rules() -> list[Traversable]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".rq")), key=lambda f: f.name)
 
 
+def partition_query(name: str) -> str:
+    """A query of ``rules/partition/`` (how a persistent build is split by file and dyad)."""
+    return _folder("alignkg.rules.partition").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+
+
 def check_rules() -> list[Traversable]:
     """Whole-graph rule checks (``rules/checks/*.rq``)."""
     folder = _folder("alignkg.rules.checks")

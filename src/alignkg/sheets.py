@@ -41,6 +41,7 @@ from alignkg.kg import FORMATS, discover, parse_bytes, read_all
 from alignkg.literals import language_problem
 from alignkg.namespace import AK, BASE, DATA_GRAPH, OA, PREFIXES, SHAPES
 from alignkg.output import write_atomic
+from alignkg.store import triples_under
 
 DCTERMS = "http://purl.org/dc/terms/"
 SRC = PREFIXES["src"]
@@ -1644,7 +1645,7 @@ def _event_record(graph: Graph, event: URIRef, vocab: Vocabulary) -> dict[str, s
 def event_graph(kg: KnowledgeGraph) -> Graph:
     """The asserted data of ``kg`` as an rdflib Graph."""
     graph = Graph()
-    for triple in kg.store.triples(graph=DATA_GRAPH):
+    for triple in triples_under(kg.store, DATA_GRAPH):
         graph.add(triple)
     return graph
 

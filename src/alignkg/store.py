@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -79,6 +80,9 @@ class Store(Protocol):
 
     def triples(self, *, graph: URIRef | None = None) -> list[Triple]:
         """All triples of one named graph, or of every graph."""
+
+    def graph_names(self) -> list[URIRef]:
+        """The names of the store's named graphs, sorted."""
 
     def __len__(self) -> int:
         """Number of quads in the store."""
@@ -157,7 +161,18 @@ class OxigraphStore:
         The triples never become Python objects: the result is serialised as N-Triples
         and loaded back by the store (about 3x faster than adding them one by one).
         """
-        result = self._run(query, bindings)
+        return self.construct_into_from(self, query, bindings, graph=graph)
+
+    def construct_into_from(
+        self,
+        source: OxigraphStore,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        graph: URIRef,
+    ) -> int:
+        """Run a CONSTRUCT query on ``source`` and add its triples to ``graph`` of this store."""
+        result = source._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
@@ -176,6 +191,11 @@ class OxigraphStore:
             (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
             for q in self.store.quads_for_pattern(None, None, None, graph_node)
         ]
+
+    def graph_names(self) -> list[URIRef]:
+        return sorted(
+            URIRef(g.value) for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)
+        )
 
     def __len__(self) -> int:
         return len(self.store)
@@ -244,8 +264,31 @@ class RdflibStore:
             return list(self.dataset.graph(graph))
         return [(s, p, o) for s, p, o, _ in self.dataset.quads((None, None, None, None))]
 
+    def graph_names(self) -> list[URIRef]:
+        return sorted(
+            g.identifier
+            for g in self.dataset.graphs()
+            if isinstance(g.identifier, URIRef) and len(g) > 0
+        )
+
     def __len__(self) -> int:
         return sum(1 for _ in self.dataset.quads((None, None, None, None)))
+
+
+def part_graph(base: URIRef, part: str) -> URIRef:
+    """The named graph holding one part (an input file) of ``base`` in a persistent build."""
+    return URIRef(f"{base}/{quote(part, safe='')}")
+
+
+def graphs_under(store: Store, base: URIRef) -> list[URIRef]:
+    """``base`` and the graphs of its parts (see :func:`part_graph`) present in ``store``."""
+    prefix = f"{base}/"
+    return [g for g in store.graph_names() if g == base or str(g).startswith(prefix)]
+
+
+def triples_under(store: Store, base: URIRef) -> list[Triple]:
+    """The triples of ``base`` and of its parts' graphs."""
+    return [t for graph in graphs_under(store, base) for t in store.triples(graph=graph)]
 
 
 def new_store(engine: EngineName = "oxigraph") -> OxigraphStore | RdflibStore:

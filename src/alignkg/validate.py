@@ -32,6 +32,7 @@ from alignkg.namespace import (
     RULES_GRAPH,
 )
 from alignkg.resources import check_rules, query_files, query_text, shape_files
+from alignkg.store import graphs_under
 
 Severity = Literal["Violation", "Warning", "Info"]
 LadderEngine = Literal["sparql", "shacl"]
@@ -124,9 +125,10 @@ def _severity(node: Node | None) -> Severity:
 
 def shacl_findings(kg: KnowledgeGraph, *, kind: ShapeKind) -> list[Finding]:
     """Run the SHACL shapes of ``kind`` in pyshacl and return their findings."""
-    graphs = [ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH]
+    bases = [ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH]
     if kind == "rules":
-        graphs += [CALENDAR_GRAPH, DERIVED_GRAPH]
+        bases += [CALENDAR_GRAPH, DERIVED_GRAPH]
+    graphs = [g for base in bases for g in graphs_under(kg.store, base)]
     data = _rdflib_graph(kg, graphs)
     _conforms, results, _text = pyshacl.validate(
         data,

@@ -33,7 +33,7 @@ from alignkg.namespace import (
 )
 from alignkg.resources import rule_set_files
 from alignkg.stages import StageRow, dyad_code, stage_rows
-from alignkg.store import EngineName, OxigraphStore, RdflibStore, new_store
+from alignkg.store import EngineName, OxigraphStore, RdflibStore, graphs_under, new_store
 
 Format = Literal["table", "csv", "json"]
 DEFAULT = "default"
@@ -146,8 +146,9 @@ class SensitivityTable:
 def rederive(kg: KnowledgeGraph, rule_set: URIRef, engine: EngineName) -> OxigraphStore | RdflibStore:
     """A new store with what ``kg`` parsed and inferred, derived again under ``rule_set``."""
     store = new_store(engine)
-    for graph in _INPUT_GRAPHS:
-        store.add(kg.store.triples(graph=graph), graph=graph)
+    for base in _INPUT_GRAPHS:
+        for graph in graphs_under(kg.store, base):
+            store.add(kg.store.triples(graph=graph), graph=graph)
     derive(store, first_year=kg.first_year, last_year=kg.last_year, rule_set=rule_set)
     return store
 

@@ -1,0 +1,360 @@
+"""A persistent build: the store under ``build/`` reused between runs.
+
+The folder holds:
+
+- ``oxigraph/``: the pyoxigraph (RocksDB) store, one writer at a time;
+- ``manifest.json``: what the store was built from (a key of the bundled ontology,
+  rules and derivation, the rule set, the calendar span and each input file's SHA-256);
+- ``BUILDING``: present while the store is being changed. A store found with it (a build
+  killed half-way) is rebuilt from scratch, so a crash never leaves a mixed state.
+
+Each input file is a named graph of its own (and so is what it entails), so a changed
+file is replaced by dropping its graphs. Derived triples are kept per dyad: the pairs
+of states a changed file touches (before and after the change) are re-derived in a
+scratch in-memory store holding only their events, and their derived triples swapped
+into the store (``rules/partition/``). Nothing else is re-derived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import URIRef
+
+from alignkg.build import (
+    KnowledgeGraph,
+    assemble,
+    bundled_entailments,
+    ontology_graph,
+)
+from alignkg.derive import StepReport, derive
+from alignkg.errors import UsageError
+from alignkg.infer import apply_oxigraph
+from alignkg.kg import ParsedFile, discover, read_all
+from alignkg.ladder import build_ladder
+from alignkg.namespace import (
+    AK,
+    DATA_GRAPH,
+    DERIVED_GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    RULES_GRAPH,
+)
+from alignkg.output import write_atomic
+from alignkg.resources import (
+    calendar_span_query,
+    derivation_rules,
+    ontology_files,
+    partition_query,
+    rule_set_files,
+    vocabulary_files,
+)
+from alignkg.store import OxigraphStore, part_graph, to_oxigraph
+
+Progress = Callable[[str], None]
+
+MANIFEST_FORMAT = 1
+_STATIC_GRAPHS = (ONTOLOGY_GRAPH, RULES_GRAPH, INFERRED_GRAPH)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a persistent store was built from."""
+
+    key: str
+    first_year: int
+    last_year: int
+    files: dict[str, str]
+
+    def to_json(self) -> str:
+        return (
+            json.dumps(
+                {
+                    "format": MANIFEST_FORMAT,
+                    "key": self.key,
+                    "first_year": self.first_year,
+                    "last_year": self.last_year,
+                    "files": dict(sorted(self.files.items())),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What a persistent build did."""
+
+    mode: str  # "full", "incremental" or "unchanged"
+    reason: str
+    changed_files: tuple[str, ...] = ()
+    dyads: int = 0
+
+    def describe(self) -> str:
+        if self.mode == "incremental":
+            return (
+                f"{len(self.changed_files)} changed file(s); {self.dyads} dyad(s) derived again"
+            )
+        if self.mode == "unchanged":
+            return "up to date, reused"
+        return f"built from scratch ({self.reason})"
+
+
+def static_key(rule_set: URIRef, until: int | None) -> str:
+    """A digest of everything besides the input files that a build depends on."""
+    digest = hashlib.sha256()
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        digest.update(metadata.version("alignkg").encode())
+    digest.update(f"{rule_set}|{until}".encode())
+    bundled = ontology_files() + vocabulary_files() + rule_set_files() + derivation_rules()
+    for file in bundled:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    for name in ("file-pairs", "pair-events", "event-input", "reference-input", "dyad-derived"):
+        digest.update(partition_query(name).encode())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """The manifest of the store in ``folder``, or None when absent or unreadable."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if data.get("format") != MANIFEST_FORMAT:
+            return None
+        return Manifest(
+            key=str(data["key"]),
+            first_year=int(data["first_year"]),
+            last_year=int(data["last_year"]),
+            files={str(k): str(v) for k, v in data["files"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def open_store(folder: Path) -> ox.Store:
+    """Open (or create) the store in ``folder``; a clear message when another build holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return ox.Store(str(folder / "oxigraph"))
+    except OSError as error:
+        text = str(error)
+        if "lock" in text.lower():
+            raise UsageError(
+                f"{folder}: the store is locked by another alignkg process "
+                "(wait for it to finish, or build with --cache another folder)"
+            ) from None
+        raise UsageError(f"{folder}: cannot open the store: {text}") from None
+
+
+def _span(store: OxigraphStore) -> tuple[int, int] | None:
+    rows = store.select(calendar_span_query())
+    if not rows or "first" not in rows[0] or "last" not in rows[0]:
+        return None
+    return int(str(rows[0]["first"])), int(str(rows[0]["last"]))
+
+
+def _pairs(store: OxigraphStore, paths: Sequence[str]) -> set[tuple[URIRef, URIRef, str]]:
+    """The pairs of states (with the dyad label) whose events the files ``paths`` hold."""
+    found: set[tuple[URIRef, URIRef, str]] = set()
+    query = partition_query("file-pairs")
+    for path in paths:
+        for row in store.select(query, {"file": part_graph(DATA_GRAPH, path)}):
+            found.add((URIRef(str(row["a"])), URIRef(str(row["b"])), str(row["label"])))
+    return found
+
+
+def _replace_files(
+    store: OxigraphStore, files: Sequence[ParsedFile], removed: Sequence[str]
+) -> None:
+    entailed = bundled_entailments()
+    for path in [*removed, *(f.path for f in files)]:
+        for base in (DATA_GRAPH, INFERRED_GRAPH):
+            store.store.remove_graph(ox.NamedNode(str(part_graph(base, path))))
+    for parsed in files:
+        store.add_oxigraph(parsed.triples, graph=part_graph(DATA_GRAPH, parsed.path))
+        inferred = apply_oxigraph(entailed, parsed.triples)
+        store.add_oxigraph(inferred, graph=part_graph(INFERRED_GRAPH, parsed.path))
+
+
+def _scratch(
+    store: OxigraphStore,
+    pairs: set[tuple[URIRef, URIRef, str]],
+    first: int,
+    last: int,
+    rule_set: URIRef,
+) -> tuple[OxigraphStore, list[StepReport]]:
+    """An in-memory store with the static graphs and only the events of ``pairs``, derived."""
+    scratch = OxigraphStore.in_memory()
+    for graph in _STATIC_GRAPHS:
+        quads = store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+        scratch.store.extend(quads)
+    data = part_graph(DATA_GRAPH, "partition")
+    scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
+    events: set[URIRef] = set()
+    for a, b, _label in sorted(pairs):
+        rows = store.select(partition_query("pair-events"), {"a": a, "b": b})
+        events.update(URIRef(str(row["event"])) for row in rows)
+    event_query = partition_query("event-input")
+    for event in sorted(events):
+        scratch.construct_into_from(store, event_query, {"event": event}, graph=data)
+    entailed = bundled_entailments()
+    triples = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(data)))
+    ]
+    scratch.add_oxigraph(
+        apply_oxigraph(entailed, triples), graph=part_graph(INFERRED_GRAPH, "partition")
+    )
+    steps = derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
+    return scratch, steps
+
+
+def _swap_derived(
+    store: OxigraphStore, scratch: OxigraphStore, pairs: set[tuple[URIRef, URIRef, str]]
+) -> None:
+    """Replace each pair's derived triples in ``store`` by those derived in ``scratch``."""
+    query = partition_query("dyad-derived")
+    derived = ox.NamedNode(str(DERIVED_GRAPH))
+    for _a, _b, label in sorted(pairs):
+        dyad = {"dyad": URIRef(f"https://w3id.org/alignkg/dyad/{label}")}
+        old = store.construct(query, dyad)
+        for s, p, o in old:
+            store.store.remove(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), derived))  # type: ignore[arg-type]
+        store.construct_into_from(scratch, query, dyad, graph=DERIVED_GRAPH)
+
+
+def build(
+    paths: Sequence[Path],
+    *,
+    folder: Path,
+    rule_set: URIRef = AK.DefaultRules,
+    until: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[KnowledgeGraph, RebuildReport]:
+    """Build the knowledge graph of ``paths`` in the persistent store in ``folder``."""
+    say = progress or (lambda _message: None)
+    started = time.perf_counter()
+    found = discover(paths)
+    files = read_all(found)  # every file parses before the store is touched
+    digests = {parsed.path: file_digest(path) for parsed, path in zip(files, found, strict=True)}
+    parse_seconds = time.perf_counter() - started
+    key = static_key(rule_set, until)
+    manifest = read_manifest(folder)
+    building = folder / "BUILDING"
+    raw = open_store(folder)
+    store = OxigraphStore(raw)
+    try:
+        reason = _full_reason(manifest, key, building)
+        if reason is None and manifest is not None:
+            changed = [f for f in files if manifest.files.get(f.path) != digests[f.path]]
+            removed = sorted(set(manifest.files) - set(digests))
+            if not changed and not removed:
+                say(f"store {folder} is up to date: nothing to rebuild")
+                kg = _reopened(store, files, manifest)
+                kg.timings["parse"] = parse_seconds
+                return kg, RebuildReport("unchanged", "no input changed")
+            building.write_text("a build is changing this store\n", encoding="utf-8")
+            report = _incremental(store, changed, removed, manifest, rule_set, until, say)
+            if report is not None:
+                kg = _reopened(store, files, manifest)
+                kg.timings["parse"] = parse_seconds
+                kg.timings["rebuild"] = time.perf_counter() - started
+                write_atomic(
+                    folder / "manifest.json",
+                    Manifest(key, manifest.first_year, manifest.last_year, digests).to_json(),
+                )
+                building.unlink()
+                return kg, report
+            reason = "the calendar span changed"
+        reason = reason or "no earlier build"
+        say(f"full build into {folder}: {reason}")
+        building.write_text("a build is changing this store\n", encoding="utf-8")
+        raw.clear()
+        kg = assemble(
+            paths,
+            rule_set=rule_set,
+            until=until,
+            progress=say,
+            store=store,
+            files=files,
+            per_file=True,
+        )
+        write_atomic(
+            folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
+        )
+        building.unlink()
+        return kg, RebuildReport("full", reason)
+    finally:
+        raw.flush()
+
+
+def _full_reason(manifest: Manifest | None, key: str, building: Path) -> str | None:
+    if building.exists():
+        return "an earlier build of this store did not finish"
+    if manifest is None:
+        return "no earlier build"
+    if manifest.key != key:
+        return "alignkg, its ontology, its rules or the rule set changed"
+    return None
+
+
+def _incremental(
+    store: OxigraphStore,
+    changed: Sequence[ParsedFile],
+    removed: Sequence[str],
+    manifest: Manifest,
+    rule_set: URIRef,
+    until: int | None,
+    say: Progress,
+) -> RebuildReport | None:
+    """Replace the changed files and re-derive their dyads; None when a full build is needed."""
+    old_paths = [f.path for f in changed if f.path in manifest.files] + list(removed)
+    pairs = _pairs(store, old_paths)
+    _replace_files(store, changed, removed)
+    pairs |= _pairs(store, [f.path for f in changed])
+    span = _span(store)
+    if span is None:
+        return None
+    if (span[0], max(span[1], until or span[1])) != (manifest.first_year, manifest.last_year):
+        return None
+    names = tuple(sorted([f.path for f in changed] + list(removed)))
+    say(f"{len(names)} file(s) changed: re-deriving {len(pairs)} dyad(s)")
+    scratch, _steps = _scratch(store, pairs, manifest.first_year, manifest.last_year, rule_set)
+    _swap_derived(store, scratch, pairs)
+    return RebuildReport("incremental", "input files changed", names, len(pairs))
+
+
+def _reopened(store: OxigraphStore, files: list[ParsedFile], manifest: Manifest) -> KnowledgeGraph:
+    ontology = ontology_graph()
+    return KnowledgeGraph(
+        store=store,
+        files=files,
+        ladder=build_ladder(ontology),
+        ontology=ontology,
+        first_year=manifest.first_year,
+        last_year=manifest.last_year,
+    )
+
+
+def remove(folder: Path) -> None:
+    """Delete a persistent store (``alignkg build --no-cache`` never needs one)."""
+    shutil.rmtree(folder, ignore_errors=True)

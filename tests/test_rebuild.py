@@ -1,0 +1,204 @@
+"""The persistent build: a store reused between runs, only changed dyads derived again.
+
+Every case changes a copy of ``kg/`` after a first build, rebuilds in the same store and
+compares the result with a from-scratch in-memory build of the changed copy: the same
+stage rows and the same derived triples, whatever the store did.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from alignkg import rebuild, stages
+from alignkg.build import assemble
+from alignkg.errors import UsageError
+from alignkg.namespace import DERIVED_GRAPH
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NEW_DYAD_EVENT = """\
+@prefix ak:    <https://w3id.org/alignkg/ns#> .
+@prefix state: <https://w3id.org/alignkg/state/> .
+@prefix src:   <https://w3id.org/alignkg/source/> .
+@prefix coder: <https://w3id.org/alignkg/coder/> .
+@prefix prov:  <http://www.w3.org/ns/prov#> .
+@prefix oa:    <http://www.w3.org/ns/oa#> .
+@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
+
+<https://w3id.org/alignkg/event/test/kaz-rus-2005-exercise> a ak:Event ;
+    rdfs:label "A test exercise of Kazakhstan and Russia"@en ;
+    ak:party state:KAZ , state:RUS ;
+    ak:dimension ak:Military ;
+    ak:indicator ak:JointExercises ;
+    ak:level ak:Low ;
+    ak:startDate "2005-08-18"^^xsd:date ;
+    ak:datePrecision ak:DayPrecision ;
+    ak:persistence ak:OneOff ;
+    prov:wasDerivedFrom src:korolev-2019 ;
+    prov:wasAttributedTo coder:alignkg-team ;
+    ak:evidence [ a oa:Annotation ;
+        oa:motivatedBy oa:describing ;
+        oa:hasBody <https://w3id.org/alignkg/event/test/kaz-rus-2005-exercise> ;
+        oa:hasTarget [ a oa:SpecificResource ;
+            oa:hasSource src:korolev-2019 ;
+            oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] ] .
+"""
+
+
+def _level_change(kg: Path) -> None:
+    path = kg / "china-russia.ttl"
+    text = path.read_text(encoding="utf-8")
+    marker = "ak:indicator ak:ConfidenceBuilding ;\n    ak:level ak:Low ;"
+    assert marker in text
+    path.write_text(
+        text.replace(marker, marker.replace("ak:Low", "ak:High"), 1), encoding="utf-8"
+    )
+
+
+def _new_dyad_file(kg: Path) -> None:
+    (kg / "kaz-rus.ttl").write_text(NEW_DYAD_EVENT, encoding="utf-8")
+
+
+def _remove_file(kg: Path) -> None:
+    (kg / "china-russia-diplomatic-economic.ttl").unlink()
+
+
+def _nothing(kg: Path) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    change: Callable[[Path], None]
+    mode: str
+    dyads: int | None = None
+
+
+CASES = [
+    Case("unchanged", _nothing, "unchanged"),
+    Case("level-changed", _level_change, "incremental"),
+    Case("new-dyad-file", _new_dyad_file, "incremental", dyads=1),
+    Case("file-removed", _remove_file, "incremental"),
+]
+
+
+def _fingerprint(kg: object) -> tuple[list[str], set[object]]:
+    store = kg.store  # type: ignore[attr-defined]
+    rows = sorted(repr(r) for r in stages.stage_rows(store))
+    return rows, set(store.triples(graph=DERIVED_GRAPH))
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / "kg"
+    shutil.copytree(ROOT / "kg", target)
+    return target
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_rebuild_equals_a_fresh_build(case: Case, copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    first, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "full"
+    del first
+    case.change(copy)
+    again, report = rebuild.build([copy], folder=folder)
+    assert report.mode == case.mode
+    if case.dyads is not None:
+        assert report.dyads == case.dyads
+    fresh = assemble([copy])
+    assert _fingerprint(again) == _fingerprint(fresh)
+
+
+def test_new_dyad_is_derived(copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    _new_dyad_file(copy)
+    kg, _report = rebuild.build([copy], folder=folder)
+    years = {r.year for r in stages.stage_rows(kg.store, dyad="KAZ-RUS", reading="strict")}
+    assert 2005 in years
+
+
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (lambda f: (f / "BUILDING").write_text("x"), "did not finish"),
+        (lambda f: (f / "manifest.json").write_text("{not json"), "no earlier build"),
+        (lambda f: (f / "manifest.json").unlink(), "no earlier build"),
+    ],
+    ids=["interrupted", "manifest-garbled", "manifest-missing"],
+)
+def test_damaged_state_rebuilds_from_scratch(
+    damage: Callable[[Path], object], reason: str, copy: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    damage(folder)
+    kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "full"
+    assert reason in report.reason
+    assert not (folder / "BUILDING").exists()
+    assert _fingerprint(kg) == _fingerprint(assemble([copy]))
+
+
+def test_bad_input_leaves_the_store_untouched(copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    manifest = (folder / "manifest.json").read_text(encoding="utf-8")
+    (copy / "broken.ttl").write_text("<a> <b> .\n", encoding="utf-8")
+    with pytest.raises(Exception, match="broken.ttl"):
+        rebuild.build([copy], folder=folder)
+    assert (folder / "manifest.json").read_text(encoding="utf-8") == manifest
+    assert not (folder / "BUILDING").exists()
+    (copy / "broken.ttl").unlink()
+    _kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "unchanged"
+
+
+def test_second_writer_is_told_the_store_is_locked(copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(folder / "oxigraph"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(UsageError, match="locked by another alignkg process"):
+            rebuild.build([copy], folder=folder)
+    finally:
+        holder.communicate("")
+
+
+def test_cli_build_reuses_the_cache(copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "alignkg", "build", "--kg", str(copy), "--out", str(out)]
+    first = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "built from scratch" in first.stderr
+    second = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert second.returncode == 0, second.stderr
+    assert "up to date, reused" in second.stderr
+    assert (out / "stages-strict.csv").read_bytes() == (out / "stages-strict.csv").read_bytes()
+    _new_dyad_file(copy)
+    third = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert "1 changed file(s); 1 dyad(s) derived again" in third.stderr
+    assert "KAZ-RUS" in (out / "stages-strict.csv").read_text(encoding="utf-8")
