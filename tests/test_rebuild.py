@@ -18,7 +18,7 @@ import pytest
 
 from alignkg import rebuild, stages
 from alignkg.build import assemble
-from alignkg.errors import UsageError
+from alignkg.errors import InputError, UsageError
 from alignkg.namespace import DERIVED_GRAPH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def test_bad_input_leaves_the_store_untouched(copy: Path, tmp_path: Path) -> Non
     rebuild.build([copy], folder=folder)
     manifest = (folder / "manifest.json").read_text(encoding="utf-8")
     (copy / "broken.ttl").write_text("<a> <b> .\n", encoding="utf-8")
-    with pytest.raises(Exception, match="broken.ttl"):
+    with pytest.raises(InputError, match=r"broken\.ttl"):
         rebuild.build([copy], folder=folder)
     assert (folder / "manifest.json").read_text(encoding="utf-8") == manifest
     assert not (folder / "BUILDING").exists()
