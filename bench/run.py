@@ -208,8 +208,64 @@ def phase_reference(data: Path, rows_out: Path) -> dict:
             "events": len(events), "rows": len(rows)}
 
 
+def _one_dyad_file(data: Path, out: Path, level: str) -> None:
+    """A new file with one event: a copy of the data's first event under a new IRI."""
+    first = _files(data)[0]
+    subject = None
+    lines = []
+    with open(first, encoding="utf-8") as handle:
+        for line in handle:
+            if subject is None and f"<{AK}party>" in line:
+                subject = line[: line.index(">") + 1]
+            if subject is not None and line.startswith(subject + " "):
+                lines.append(line)
+            if subject is not None and lines and not line.startswith(subject + " "):
+                break
+    assert subject is not None, "no event in the data"
+    copy = subject[:-1] + "-added>"
+    text = "".join(line.replace(subject, copy, 1) for line in lines)
+    for name in ("Low", "High"):
+        text = text.replace(f"<{AK}level> <{AK}{name}>", f"<{AK}level> <{AK}{level}>")
+    out.write_text(text, encoding="utf-8")
+
+
+def phase_rebuild(data: Path) -> dict:
+    """The persistent build: from scratch, unchanged, one dyad's file added, then changed."""
+    import shutil
+    import tempfile
+
+    from alignkg import rebuild
+
+    work = Path(tempfile.mkdtemp(prefix="alignkg-bench-", dir=CACHE))
+    try:
+        folder = work / "cache"
+        added = work / "added"
+        added.mkdir()
+        paths = [*_files(data), added]
+        _one_dyad_file(data, added / "one-dyad.nt", "Low")
+        (added / "one-dyad.nt").rename(added / "one-dyad.keep")
+        result: dict = {}
+        for name, prepare in (
+            ("full", lambda: None),
+            ("unchanged", lambda: None),
+            ("added", lambda: (added / "one-dyad.keep").rename(added / "one-dyad.nt")),
+            ("changed", lambda: _one_dyad_file(data, added / "one-dyad.nt", "High")),
+        ):
+            prepare()
+            started = time.perf_counter()
+            _kg, report = rebuild.build([*_files(data), added / "one-dyad.nt"]
+                                        if (added / "one-dyad.nt").exists() else paths[:-1],
+                                        folder=folder)
+            result[name] = {"seconds": time.perf_counter() - started, "mode": report.mode,
+                            "dyads": report.dyads}
+            del _kg
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 PHASES = {"parse": phase_parse, "bulkload": phase_bulkload, "build": phase_build,
-          "rdflib": phase_rdflib, "reference": phase_reference}
+          "rdflib": phase_rdflib, "reference": phase_reference, "rebuild": phase_rebuild}
 
 
 def run_phase(name: str, data: Path, rows_out: Path | None, timeout: float | None) -> dict:
@@ -311,6 +367,7 @@ def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | N
     r["bulkload"] = run_phase("bulkload", data, None, timeout)
     r["reference"] = run_phase("reference", data, rows["reference"], timeout)
     r["build"] = run_phase("build", data, rows["build"], timeout)
+    r["rebuild"] = run_phase("rebuild", data, None, timeout)
     if rdflib and scale == "small":
         r["rdflib"] = run_phase("rdflib", data, rows["rdflib"], rdflib_timeout)
     else:
@@ -363,6 +420,26 @@ def render(results: list[dict]) -> str:
         for note in r["mismatches"]:
             details.append(f"  - mismatch: {note}")
     skipped = [f"{r['scale']} rdflib: {r['rdflib']['error']}" for r in results if "error" in r["rdflib"]]
+    persistent = [
+        "",
+        "Persistent build (`alignkg build` with its store in build/cache), on the same files:",
+        "",
+        "| scale | from scratch s | unchanged s | one dyad's file added s | that file changed s "
+        "| peak MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rb = r.get("rebuild", {"error": "not run"})
+        if "error" in rb:
+            persistent.append(f"| {r['scale']} | {rb['error']} | | | | |")
+            continue
+        cells = [
+            f"{fmt_s(rb[k]['seconds'])} ({rb[k]['mode']}"
+            + (f", {rb[k]['dyads']} dyad(s))" if rb[k]["mode"] == "incremental" else ")")
+            for k in ("full", "unchanged", "added", "changed")
+        ]
+        persistent.append(f"| {r['scale']} | " + " | ".join(cells) + f" | {rb['maxrss_mb']:.0f} |")
+    details += persistent
     return head + "\n".join(lines) + "\n\n" + "\n".join(details) + (
         "\n\nNot measured: " + "; ".join(skipped) + "\n" if skipped else "\n")
 

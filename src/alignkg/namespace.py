@@ -158,6 +158,7 @@ class AK(DefinedNamespace):
     highLevelQuote: URIRef
     highestIndicator: URIRef
     indicator: URIRef
+    independentSources: URIRef
     indicatorsPresent: URIRef
     involvesDyad: URIRef
     iso3: URIRef
@@ -170,6 +171,7 @@ class AK(DefinedNamespace):
     membership: URIRef
     minimumSources: URIRef
     numerator: URIRef
+    officialSources: URIRef
     obsStatus: URIRef
     oneOffYears: URIRef
     party: URIRef
