@@ -19,7 +19,9 @@ alignkg knows are checked when the data is loaded (``alignkg.literals``).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal as Kind
 
@@ -236,6 +238,20 @@ _TYPE = f"{_RDF_TYPE}/{_SUBCLASS}*"
 
 Focus = Callable[["_Query", str], str]
 """Writes the pattern that binds a variable to the focus nodes of a shape."""
+
+
+def _any(parts: Sequence[str]) -> str:
+    """True when one of ``parts`` is (no brackets around a single part: rdflib's parser
+    recurses once per level of brackets)."""
+    if not parts:
+        return "false"
+    return parts[0] if len(parts) == 1 else "(" + " || ".join(parts) + ")"
+
+
+def _all(parts: Sequence[str]) -> str:
+    if not parts:
+        return "true"
+    return parts[0] if len(parts) == 1 else "(" + " && ".join(parts) + ")"
 
 
 def _same(v: str, name: str, term: Node) -> str:
@@ -474,9 +490,9 @@ class Compiler:
             return f"!({self._fails(q, param, v, stack)})"
         members = [self._fails(q, m, v, stack) for m in self._list(shape, param)]
         if predicate == SH["and"]:
-            return "(" + " || ".join(members) + ")" if members else "false"
+            return _any(members)
         if predicate == SH["or"]:
-            return "(" + " && ".join(members) + ")" if members else "true"
+            return _all(members)
         if predicate == SH.xone:
             conforming = " + ".join(f"IF({m}, 0, 1)" for m in members) or "0"
             return f"(({conforming}) != 1)"
@@ -542,7 +558,7 @@ class Compiler:
                     raise self._error(shape, f"{predicate} needs a property shape (sh:path)")
             parts = [self._value_condition(q, shape, p, o, x, stack) for p, o in constraints]
             parts += [self._fails(q, p, x, stack) for p in nested]
-            return "(" + " || ".join(parts) + ")" if parts else "false"
+            return _any(parts)
         text = path_sparql(path)
         parts = []
         value = q.fresh()
@@ -557,7 +573,7 @@ class Compiler:
         for predicate, param in constraints:
             if predicate in _PER_FOCUS or predicate == SH.hasValue:
                 parts.append(self._focus_condition(q, shape, predicate, param, x, text))
-        return "(" + " || ".join(parts) + ")" if parts else "false"
+        return _any(parts)
 
     # --- top-level queries --------------------------------------------------------------
 
@@ -706,6 +722,23 @@ def compile_shapes(shapes: Graph, *, source: str = "shapes") -> list[ConstraintQ
     return Compiler(shapes, source=source).compile()
 
 
+#: Python frames rdflib may use parsing and evaluating nested shapes: its parser and its
+#: evaluator recurse per level of nesting, and pyparsing's packrat mode (which other
+#: libraries switch on) doubles the depth.
+RDFLIB_RECURSION_LIMIT = 20_000
+
+
+@contextmanager
+def _deep_recursion(needed: bool) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    if needed and previous < RDFLIB_RECURSION_LIMIT:
+        sys.setrecursionlimit(RDFLIB_RECURSION_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def run(
     store: OxigraphStore | RdflibStore,
     queries: Sequence[ConstraintQuery],
@@ -713,7 +746,8 @@ def run(
 ) -> list[Result]:
     """Run compiled ``queries`` on ``store`` over the union of the named ``graphs``."""
     results: list[Result] = []
-    for query in queries:
-        rows = store.select(query.text, query.bindings, default_graph=graphs)
-        results.extend(query.results(rows))
+    with _deep_recursion(isinstance(store, RdflibStore)):
+        for query in queries:
+            rows = store.select(query.text, query.bindings, default_graph=graphs)
+            results.extend(query.results(rows))
     return sorted(set(results), key=lambda r: (str(r.shape), str(r.focus), str(r.value)))
