@@ -95,6 +95,7 @@ def phase_build(data: Path, rows_out: Path) -> dict:
         return wrapper
 
     v.shacl_findings = timed("shacl", v.shacl_findings)
+    v.completeness_findings = timed("completeness", v.completeness_findings)
     v.violation_query_findings = timed("violation-queries", v.violation_query_findings)
     v.check_findings = timed("rule-checks", v.check_findings)
 

@@ -173,6 +173,7 @@ def test_build_writes_outputs_and_prints_the_table(
     names = sorted(p.name for p in out_dir.iterdir())
     assert names == [
         "alignkg.nq",
+        "cache",
         "codebook.md",
         "dyad-years.csv",
         "events.csv",

@@ -19,7 +19,7 @@ from alignkg.build import KnowledgeGraph, assemble
 from alignkg.errors import AlignkgError, UsageError
 from alignkg.output import write_atomic
 from alignkg.store import OxigraphStore
-from alignkg.validate import Report, validate
+from alignkg.validate import Report, report_turtle, validate
 
 EPILOG = "Exit codes: 0 success, 1 validation violations, 2 bad input or error."
 
@@ -218,8 +218,12 @@ def _counts_markdown(kg: KnowledgeGraph) -> list[str]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     kg = _load(args, paths=args.paths or None)
-    report = validate(kg, ladder=args.ladder)
-    _print_report(report)
+    report = validate(kg, ladder=args.ladder, completeness=args.completeness)
+    if args.format == "turtle":
+        sys.stdout.write(report_turtle(report))
+        print(report.summary(), file=sys.stderr)
+    else:
+        _print_report(report)
     return report.exit_code
 
 
@@ -471,6 +475,18 @@ def parser() -> argparse.ArgumentParser:
         choices=("sparql", "shacl"),
         default="sparql",
         help="evaluate the ladder and consistency rules as whole-graph SPARQL (default) or as SHACL-SPARQL shapes",
+    )
+    p.add_argument(
+        "--completeness",
+        choices=("sparql", "shacl"),
+        default="sparql",
+        help="run the completeness shapes compiled to SPARQL on the store (default) or in pyshacl",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "turtle"),
+        default="text",
+        help="one finding per line (default) or a SHACL validation report in Turtle",
     )
 
     p = _command(

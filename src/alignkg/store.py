@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, Protocol
 from urllib.parse import quote
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib import Literal as RdfLiteral
+from rdflib.graph import ReadOnlyGraphAggregate
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from alignkg.errors import QueryError
@@ -64,8 +68,15 @@ class Store(Protocol):
     def add(self, triples: Iterable[Triple], *, graph: URIRef) -> int:
         """Add ``triples`` to the named graph ``graph``; return how many were given."""
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
-        """Run a SELECT query; each row maps variable names to bound terms."""
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        default_graph: Sequence[URIRef] | None = None,
+    ) -> list[Row]:
+        """Run a SELECT query; each row maps variable names to bound terms. The default
+        graph is the union of every named graph, or of ``default_graph`` when given."""
 
     def select_table(
         self, query: str, bindings: Mapping[str, Node] | None = None
@@ -114,11 +125,22 @@ class OxigraphStore:
         self.store.extend(ox.Quad(t.subject, t.predicate, t.object, graph_node) for t in triples)
         return len(triples)
 
-    def _run(self, query: str, bindings: Mapping[str, Node] | None) -> object:
+    def _run(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None,
+        default_graph: Sequence[URIRef] | None = None,
+    ) -> object:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()
         }
         try:
+            if default_graph is not None:
+                return self.store.query(
+                    query,
+                    default_graph=[ox.NamedNode(str(g)) for g in default_graph],
+                    substitutions=substitutions or None,
+                )
             return self.store.query(
                 query, use_default_graph_as_union=True, substitutions=substitutions or None
             )
@@ -127,13 +149,23 @@ class OxigraphStore:
         except (RuntimeError, ValueError, OSError) as error:
             raise QueryError(f"query failed: {error}") from None
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
-        return self.select_table(query, bindings)[1]
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        default_graph: Sequence[URIRef] | None = None,
+    ) -> list[Row]:
+        return self.select_table(query, bindings, default_graph=default_graph)[1]
 
     def select_table(
-        self, query: str, bindings: Mapping[str, Node] | None = None
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        default_graph: Sequence[URIRef] | None = None,
     ) -> tuple[list[str], list[Row]]:
-        result = self._run(query, bindings)
+        result = self._run(query, bindings, default_graph)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
@@ -201,6 +233,12 @@ class OxigraphStore:
         return len(self.store)
 
 
+@lru_cache(maxsize=512)
+def _prepared(query: str) -> Query:
+    """rdflib's parse of ``query``, once: parsing costs more than running small queries."""
+    return prepareQuery(query)
+
+
 @dataclass
 class RdflibStore:
     """An rdflib Dataset whose default graph is the union of its named graphs."""
@@ -220,19 +258,37 @@ class RdflibStore:
             count += 1
         return count
 
-    def _run(self, query: str, bindings: Mapping[str, Node] | None) -> object:
+    def _run(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None,
+        default_graph: Sequence[URIRef] | None = None,
+    ) -> object:
+        graph: Graph = self.dataset
+        if default_graph is not None:
+            graph = ReadOnlyGraphAggregate([self.dataset.graph(g) for g in default_graph])
         try:
-            return self.dataset.query(query, initBindings=dict(bindings or {}))  # type: ignore[arg-type]
+            return graph.query(_prepared(query), initBindings=dict(bindings or {}))  # type: ignore[arg-type]
         except Exception as error:  # rdflib raises pyparsing errors and plain Exceptions
             raise QueryError(f"query failed on rdflib: {error}") from None
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
-        return self.select_table(query, bindings)[1]
+    def select(
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        default_graph: Sequence[URIRef] | None = None,
+    ) -> list[Row]:
+        return self.select_table(query, bindings, default_graph=default_graph)[1]
 
     def select_table(
-        self, query: str, bindings: Mapping[str, Node] | None = None
+        self,
+        query: str,
+        bindings: Mapping[str, Node] | None = None,
+        *,
+        default_graph: Sequence[URIRef] | None = None,
     ) -> tuple[list[str], list[Row]]:
-        result = self._run(query, bindings)
+        result = self._run(query, bindings, default_graph)
         if getattr(result, "type", None) != "SELECT":
             raise QueryError("expected a SELECT query")
         names = [str(v) for v in result.vars]  # type: ignore[attr-defined]

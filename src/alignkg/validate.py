@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib.resources.abc import Traversable
 from typing import Literal
 
 import pyshacl
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import BNode, Graph, URIRef
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from alignkg.build import KnowledgeGraph
 from alignkg.namespace import (
     CALENDAR_GRAPH,
+    CHECK,
     DATA_GRAPH,
     DERIVED_GRAPH,
     INFERRED_GRAPH,
@@ -32,10 +35,20 @@ from alignkg.namespace import (
     RULES_GRAPH,
 )
 from alignkg.resources import check_rules, query_files, query_text, shape_files
+from alignkg.shapes import (
+    ConstraintQuery,
+    PathError,
+    Result,
+    compile_shapes,
+    parse_path,
+    path_node,
+    run,
+)
 from alignkg.store import graphs_under
 
 Severity = Literal["Violation", "Warning", "Info"]
 LadderEngine = Literal["sparql", "shacl"]
+CompletenessEngine = Literal["sparql", "shacl"]
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _HEADER = re.compile(r"^#\s*(shape|severity):\s*(\S+)\s*$", re.MULTILINE)
 
@@ -50,6 +63,8 @@ class Finding:
     rule: str
     value: str = ""
     location: str = ""
+    #: The result in the SHACL vocabulary's terms (focus, path, value, shape, component).
+    result: Result | None = field(default=None, compare=False, repr=False)
 
     def line(self) -> str:
         """The finding on one line: ``location: severity: <focus>: message [rule]``."""
@@ -107,6 +122,12 @@ def shapes_graph(kind: ShapeKind | Literal["all"] = "all") -> Graph:
     return _load_shapes(files)
 
 
+#: The graphs the completeness shapes see: what was coded, the ontology and the rules,
+#: and what inference added (not the calendar, not what derivation added).
+COMPLETENESS_GRAPHS = (ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH)
+RULE_GRAPHS = (*COMPLETENESS_GRAPHS, CALENDAR_GRAPH, DERIVED_GRAPH)
+
+
 def _rdflib_graph(kg: KnowledgeGraph, graphs: Iterable[URIRef]) -> Graph:
     graph = Graph()
     for name in graphs:
@@ -123,49 +144,100 @@ def _severity(node: Node | None) -> Severity:
     return "Violation"
 
 
-def shacl_findings(kg: KnowledgeGraph, *, kind: ShapeKind) -> list[Finding]:
-    """Run the SHACL shapes of ``kind`` in pyshacl and return their findings."""
-    bases = [ONTOLOGY_GRAPH, RULES_GRAPH, DATA_GRAPH, INFERRED_GRAPH]
-    if kind == "rules":
-        bases += [CALENDAR_GRAPH, DERIVED_GRAPH]
-    graphs = [g for base in bases for g in graphs_under(kg.store, base)]
-    data = _rdflib_graph(kg, graphs)
-    _conforms, results, _text = pyshacl.validate(
+def pyshacl_results(data: Graph, shapes: Graph) -> list[Result]:
+    """Validate ``data`` against ``shapes`` in pyshacl; its top-level results.
+
+    Only the report's top-level results: nested shapes (sh:node) add sh:detail results on
+    blank nodes, which say the same thing less usefully.
+    """
+    _conforms, report, _text = pyshacl.validate(
         data,
-        shacl_graph=shapes_graph(kind),
+        shacl_graph=shapes,
         inference="none",
         allow_warnings=True,
         allow_infos=True,
         advanced=False,
         meta_shacl=False,
     )
-    findings = []
-    # Only the report's top-level results: nested shapes (sh:node) add sh:detail results
-    # on blank nodes, which say the same thing less usefully.
-    top_level = [
-        result
-        for report in results.subjects(RDF.type, SH.ValidationReport)
-        for result in results.objects(report, SH.result)
-    ]
-    for result in top_level:
-        focus = results.value(result, SH.focusNode)
-        value = results.value(result, SH.value)
-        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
-        shape = results.value(result, SH.sourceShape)
-        path = results.value(result, SH.resultPath)
-        message = messages[0] if messages else "does not conform"
-        if path is not None and isinstance(path, URIRef) and not messages:
-            message = f"{path}: {message}"
-        findings.append(
-            Finding(
-                severity=_severity(results.value(result, SH.resultSeverity)),
-                focus=str(focus),
-                message=message,
-                rule=str(shape or ""),
-                value=str(value) if value is not None and kind == "rules" else "",
+    results = []
+    for top in report.subjects(RDF.type, SH.ValidationReport):
+        for result in report.objects(top, SH.result):
+            path_at = report.value(result, SH.resultPath)
+            try:
+                path = parse_path(report, path_at) if path_at is not None else None
+            except PathError:
+                path = None
+            component = report.value(result, SH.sourceConstraintComponent)
+            severity = report.value(result, SH.resultSeverity)
+            messages = [m for m in report.objects(result, SH.resultMessage)]
+            results.append(
+                Result(
+                    focus=report.value(result, SH.focusNode),
+                    shape=report.value(result, SH.sourceShape),
+                    component=component if isinstance(component, URIRef) else SH.Violation,
+                    severity=severity if isinstance(severity, URIRef) else SH.Violation,
+                    path=path,
+                    value=report.value(result, SH.value),
+                    messages=tuple(
+                        sorted((m for m in messages if isinstance(m, RdfLiteral)), key=str)
+                    ),
+                )
             )
-        )
-    return _locate(kg, findings)
+    return results
+
+
+def _finding(result: Result, *, with_value: bool) -> Finding:
+    """A result as a finding: its first message, its shape as the rule."""
+    value = result.value
+    return Finding(
+        severity=_severity(result.severity),
+        focus=str(result.focus),
+        message=result.message,
+        rule=str(result.shape or ""),
+        value=str(value) if value is not None and with_value else "",
+        result=result,
+    )
+
+
+def shacl_findings(kg: KnowledgeGraph, *, kind: ShapeKind) -> list[Finding]:
+    """Run the SHACL shapes of ``kind`` in pyshacl and return their findings."""
+    bases = COMPLETENESS_GRAPHS if kind == "completeness" else RULE_GRAPHS
+    graphs = _expand(kg, bases)
+    results = pyshacl_results(_rdflib_graph(kg, graphs), shapes_graph(kind))
+    return _locate(kg, [_finding(r, with_value=kind == "rules") for r in results])
+
+
+@cache
+def completeness_queries() -> tuple[ConstraintQuery, ...]:
+    """The completeness shapes compiled to SPARQL (once per process)."""
+    return tuple(
+        compile_shapes(shapes_graph("completeness"), source="rules/shapes/completeness.ttl")
+    )
+
+
+def sparql_results(
+    kg: KnowledgeGraph,
+    queries: Sequence[ConstraintQuery],
+    graphs: Sequence[URIRef] = COMPLETENESS_GRAPHS,
+) -> list[Result]:
+    """Run compiled shape ``queries`` on the store over ``graphs`` (and their parts)."""
+    return run(kg.store, queries, _expand(kg, graphs))
+
+
+def _expand(kg: KnowledgeGraph, bases: Sequence[URIRef]) -> list[URIRef]:
+    """The graphs ``bases`` name: each one and, in a persistent build, its per-file parts."""
+    return [g for base in bases for g in graphs_under(kg.store, base)]
+
+
+def completeness_findings(
+    kg: KnowledgeGraph, *, engine: CompletenessEngine = "sparql"
+) -> list[Finding]:
+    """The completeness shapes' findings: compiled to SPARQL and run on the store
+    (default), or run in pyshacl on a copy of the graphs (``engine="shacl"``)."""
+    if engine == "shacl":
+        return shacl_findings(kg, kind="completeness")
+    results = sparql_results(kg, completeness_queries())
+    return _locate(kg, [_finding(r, with_value=False) for r in results])
 
 
 def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
@@ -190,14 +262,25 @@ def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Fin
         text = file.read_text(encoding="utf-8")
         name = file.name[: -len(".rq")]
         rule, severity = _check_metadata(text, name)
+        shape = URIRef(rule) if ":" in rule else CHECK[rule]
         for row in kg.store.select(text):
+            message = str(row.get("message", name))
+            focus = row.get("focus", RdfLiteral(""))
             findings.append(
                 Finding(
                     severity=severity,
                     focus=str(row.get("focus", "")),
-                    message=str(row.get("message", name)),
+                    message=message,
                     rule=rule,
                     value=str(row.get("value", "")),
+                    result=Result(
+                        focus=focus,
+                        shape=shape,
+                        component=SH.SPARQLConstraintComponent,
+                        severity=SH[severity],
+                        value=row.get("value"),
+                        messages=(RdfLiteral(message),),
+                    ),
                 )
             )
     return _locate(kg, findings)
@@ -229,22 +312,23 @@ def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
                 if where:
                     break
         location = f"{where[0]}:{where[1]}" if where else ""
-        located.append(
-            Finding(
-                finding.severity,
-                finding.focus,
-                finding.message,
-                finding.rule,
-                finding.value,
-                location,
-            )
-        )
+        located.append(replace(finding, location=location))
     return located
 
 
-def validate(kg: KnowledgeGraph, *, ladder: LadderEngine = "sparql") -> Report:
-    """Every finding on ``kg``: completeness shapes, rule checks, violation queries."""
-    findings = shacl_findings(kg, kind="completeness")
+def validate(
+    kg: KnowledgeGraph,
+    *,
+    ladder: LadderEngine = "sparql",
+    completeness: CompletenessEngine = "sparql",
+) -> Report:
+    """Every finding on ``kg``: completeness shapes, rule checks, violation queries.
+
+    ``completeness="sparql"`` (default) runs the completeness shapes compiled to SPARQL
+    on the store; ``"shacl"`` runs them in pyshacl. ``ladder`` chooses the same for the
+    ladder and consistency rules (whole-graph checks or their SHACL-SPARQL shapes).
+    """
+    findings = completeness_findings(kg, engine=completeness)
     findings += violation_query_findings(kg)
     findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="rules")
     unique = {(f.key(), f.message): f for f in findings}
@@ -253,3 +337,48 @@ def validate(kg: KnowledgeGraph, *, ladder: LadderEngine = "sparql") -> Report:
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.location, f.focus, f.rule, f.value),
     )
     return Report(ordered)
+
+
+# --- The report in the SHACL results vocabulary ------------------------------------------
+
+
+def _term(text: str) -> Node:
+    """A focus or value given only as text: an IRI when it looks like one, else a literal."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", text):
+        return URIRef(text)
+    return RdfLiteral(text)
+
+
+def report_graph(report: Report) -> Graph:
+    """The findings as a SHACL validation report: ``sh:conforms`` (false when a finding is
+    a Violation) and one ``sh:ValidationResult`` per finding."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    node = BNode()
+    graph.add((node, RDF.type, SH.ValidationReport))
+    graph.add((node, SH.conforms, RdfLiteral(not report.violations, datatype=XSD.boolean)))
+    for finding in report.findings:
+        result = finding.result or Result(
+            focus=_term(finding.focus),
+            shape=_term(finding.rule) if ":" in finding.rule else CHECK[finding.rule],
+            component=SH.SPARQLConstraintComponent,
+            value=_term(finding.value) if finding.value else None,
+        )
+        entry = BNode()
+        graph.add((node, SH.result, entry))
+        graph.add((entry, RDF.type, SH.ValidationResult))
+        graph.add((entry, SH.focusNode, result.focus))
+        graph.add((entry, SH.resultSeverity, SH[finding.severity]))
+        graph.add((entry, SH.sourceShape, result.shape))
+        graph.add((entry, SH.sourceConstraintComponent, result.component))
+        graph.add((entry, SH.resultMessage, RdfLiteral(finding.message)))
+        if result.path is not None:
+            graph.add((entry, SH.resultPath, path_node(result.path, graph)))
+        if result.value is not None:
+            graph.add((entry, SH.value, result.value))
+    return graph
+
+
+def report_turtle(report: Report) -> str:
+    """The SHACL validation report of ``report`` as Turtle."""
+    return report_graph(report).serialize(format="turtle")
