@@ -29,6 +29,7 @@ from alignkg.namespace import (
     ONTOLOGY_GRAPH,
     RULES_GRAPH,
 )
+from alignkg.remote import RemoteStore
 from alignkg.resources import (
     calendar_span_query,
     ontology_files,
@@ -36,7 +37,7 @@ from alignkg.resources import (
     vocabulary_catalog,
     vocabulary_files,
 )
-from alignkg.store import EngineName, OxigraphStore, RdflibStore, new_store, to_rdflib
+from alignkg.store import EngineName, OxigraphStore, Store, new_store, to_rdflib
 
 Progress = Callable[[str], None]
 
@@ -45,7 +46,7 @@ Progress = Callable[[str], None]
 class KnowledgeGraph:
     """A built knowledge graph: the store and what was learnt building it."""
 
-    store: OxigraphStore | RdflibStore
+    store: Store
     files: list[ParsedFile]
     ladder: Ladder
     ontology: Graph
@@ -114,7 +115,7 @@ def resolve_imports(ontology: Graph) -> list[Traversable]:
     return [chosen[n] for n in sorted(chosen)]
 
 
-def _year_span(store: OxigraphStore | RdflibStore) -> tuple[int, int] | None:
+def _year_span(store: Store) -> tuple[int, int] | None:
     rows = store.select(calendar_span_query())
     if not rows or "first" not in rows[0] or "last" not in rows[0]:
         return None
@@ -128,8 +129,14 @@ def assemble(
     rule_set: URIRef = AK.DefaultRules,
     until: int | None = None,
     progress: Progress | None = None,
+    store: Store | None = None,
 ) -> KnowledgeGraph:
-    """Load the files under ``paths``, infer, and derive every dyad-year assessment."""
+    """Load the files under ``paths``, infer, and derive every dyad-year assessment.
+
+    ``store`` is where to build (default: a new in-memory store of ``engine``); a store on
+    a SPARQL server (:class:`~alignkg.remote.RemoteStore`) has alignkg's graphs cleared
+    first, so that a rebuild replaces them.
+    """
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -138,7 +145,10 @@ def assemble(
     say(f"parsed {len(files)} file(s), {sum(len(f.triples) for f in files)} triples")
 
     started = time.perf_counter()
-    store = new_store(engine)
+    if store is None:
+        store = new_store(engine)
+    elif isinstance(store, RemoteStore):
+        store.clear()
     ontology = ontology_graph()
     store.add(ontology, graph=ONTOLOGY_GRAPH)
     vocabularies = _bundled(resolve_imports(ontology))
