@@ -29,6 +29,7 @@ from alignkg.namespace import (
     ONTOLOGY_GRAPH,
     RULES_GRAPH,
 )
+from alignkg.remote import RemoteStore
 from alignkg.resources import (
     calendar_span_query,
     ontology_files,
@@ -39,7 +40,7 @@ from alignkg.resources import (
 from alignkg.store import (
     EngineName,
     OxigraphStore,
-    RdflibStore,
+    Store,
     new_store,
     part_graph,
     to_rdflib,
@@ -52,7 +53,7 @@ Progress = Callable[[str], None]
 class KnowledgeGraph:
     """A built knowledge graph: the store and what was learnt building it."""
 
-    store: OxigraphStore | RdflibStore
+    store: Store
     files: list[ParsedFile]
     ladder: Ladder
     ontology: Graph
@@ -121,7 +122,7 @@ def resolve_imports(ontology: Graph) -> list[Traversable]:
     return [chosen[n] for n in sorted(chosen)]
 
 
-def _year_span(store: OxigraphStore | RdflibStore) -> tuple[int, int] | None:
+def _year_span(store: Store) -> tuple[int, int] | None:
     rows = store.select(calendar_span_query())
     if not rows or "first" not in rows[0] or "last" not in rows[0]:
         return None
@@ -135,13 +136,15 @@ def assemble(
     rule_set: URIRef = AK.DefaultRules,
     until: int | None = None,
     progress: Progress | None = None,
-    store: OxigraphStore | RdflibStore | None = None,
+    store: Store | None = None,
     files: list[ParsedFile] | None = None,
     per_file: bool = False,
 ) -> KnowledgeGraph:
     """Load the files under ``paths``, infer, and derive every dyad-year assessment.
 
-    ``store`` is the (empty) store to build in, a new in-memory one by default; ``files``
+    ``store`` is the store to build in, a new in-memory one by default (a store on a
+    SPARQL server, :class:`~alignkg.remote.RemoteStore`, has alignkg's graphs cleared
+    first, so that a rebuild replaces them); ``files``
     are the already parsed files, when the caller has them. With ``per_file`` each file's
     data and what it entails go to graphs of their own (:func:`part_graph`), so that a
     persistent build can replace one file (see :mod:`alignkg.rebuild`).
@@ -157,6 +160,8 @@ def assemble(
     started = time.perf_counter()
     if store is None:
         store = new_store(engine)
+    elif isinstance(store, RemoteStore):
+        store.clear()
     ontology = ontology_graph()
     store.add(ontology, graph=ONTOLOGY_GRAPH)
     vocabularies = _bundled(resolve_imports(ontology))

@@ -18,7 +18,8 @@ from alignkg import evidence, export, query, stages
 from alignkg.build import KnowledgeGraph, assemble
 from alignkg.errors import AlignkgError, UsageError
 from alignkg.output import write_atomic
-from alignkg.store import OxigraphStore
+from alignkg.remote import RemoteStore
+from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import Report, report_turtle, validate
 
 EPILOG = "Exit codes: 0 success, 1 validation violations, 2 bad input or error."
@@ -54,20 +55,63 @@ def _common(parser: argparse.ArgumentParser, *, paths: bool = True) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
 
+def _endpoint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="build and query on this SPARQL 1.1 server instead of in memory "
+        "(credentials: ALIGNKG_ENDPOINT_USER, ALIGNKG_ENDPOINT_PASSWORD)",
+    )
+    parser.add_argument(
+        "--update-endpoint", metavar="URL", help="its SPARQL Update URL (default: by convention)"
+    )
+    parser.add_argument(
+        "--gsp-endpoint",
+        metavar="URL",
+        help="its Graph Store Protocol URL (default: by convention, e.g. Oxigraph /store)",
+    )
+    parser.add_argument(
+        "--endpoint-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time limit of each request to the server (default: 60)",
+    )
+
+
+def _remote(args: argparse.Namespace) -> RemoteStore | None:
+    """The store on the server of ``--endpoint``, or None (build in memory)."""
+    url = getattr(args, "endpoint", None)
+    if not url:
+        return None
+    return RemoteStore.connect(
+        url,
+        update=args.update_endpoint,
+        gsp=args.gsp_endpoint,
+        timeout=args.endpoint_timeout,
+    )
+
+
 def _load(
     args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
 ) -> KnowledgeGraph:
     chosen = list(paths or getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
+    store = _remote(args)
     variant = getattr(args, "variant", None)
     if variant:
         from alignkg import variants
 
         rule_set = variants.rule_set(variant)
         return assemble(
-            chosen, engine=args.engine, until=until, progress=progress, rule_set=rule_set
+            chosen,
+            engine=args.engine,
+            until=until,
+            progress=progress,
+            rule_set=rule_set,
+            store=store,
         )
-    return assemble(chosen, engine=args.engine, until=until, progress=progress)
+    return assemble(chosen, engine=args.engine, until=until, progress=progress, store=store)
 
 
 def _year(text: str) -> int:
@@ -90,7 +134,7 @@ def _print_report(report: Report) -> None:
 
 
 def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
-    if args.no_cache or args.engine != "oxigraph":
+    if args.no_cache or args.engine != "oxigraph" or getattr(args, "endpoint", None):
         return _load(args)
     from alignkg import rebuild
 
@@ -120,7 +164,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(out / "sources.csv", export.sources_csv(kg.store))
     if isinstance(kg.store, OxigraphStore):
         write_atomic(out / "alignkg.nq", kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b"")
-    else:
+    elif isinstance(kg.store, RemoteStore):
+        write_atomic(out / "alignkg.nq", kg.store.nquads())
+    elif isinstance(kg.store, RdflibStore):
         write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
     from alignkg import report as html_report
@@ -285,8 +331,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     text = query.load(args.query)
     query.refuse_unsafe(text)
     bindings = dict(query.parse_binding(b) for b in args.bind or [])
-    kg = _load(args)
-    names, rows = query.run(kg.store, text, bindings)
+    remote = _remote(args)
+    # With --endpoint and no --kg, query what an earlier build --endpoint left there.
+    store = remote if remote is not None and not args.kg else _load(args).store
+    names, rows = query.run(store, text, bindings)
     print(query.render(names, rows, fmt=args.format), end="")
     return 0
 
@@ -441,6 +489,7 @@ def parser() -> argparse.ArgumentParser:
         "stage tables, events, findings and a report to build/.",
         example="alignkg build",
     )
+    _endpoint_options(p)
     p.add_argument(
         "--out", type=Path, default=Path("build"), help="output folder (default: build/)"
     )
@@ -467,6 +516,7 @@ def parser() -> argparse.ArgumentParser:
         example="alignkg validate kg/",
         kg_option=False,
     )
+    _endpoint_options(p)
     p.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: kg/)"
     )
@@ -497,6 +547,7 @@ def parser() -> argparse.ArgumentParser:
         description="Print a dyad's stage per year.",
         example="alignkg stages --dyad CHN-RUS --from 1991 --to 2017 --format csv",
     )
+    _endpoint_options(p)
     p.add_argument(
         "--dyad", required=True, help="two ISO alpha-3 codes, e.g. CHN-RUS (order does not matter)"
     )
@@ -524,6 +575,7 @@ def parser() -> argparse.ArgumentParser:
         "its level changed; events that start in the year explained are marked new.",
         example="alignkg explain --dyad CHN-RUS --transitions",
     )
+    _endpoint_options(p)
     p.add_argument("--dyad", required=True)
     when = p.add_mutually_exclusive_group(required=True)
     when.add_argument("--year", type=_year, help="the year to explain")
@@ -547,6 +599,7 @@ def parser() -> argparse.ArgumentParser:
         description="Run a named query from queries/ or a .rq file, with values bound.",
         example="alignkg query evidence --bind dyad=CHN-RUS --bind year=2015",
     )
+    _endpoint_options(p)
     p.add_argument("query", nargs="?", help="query name (see --list) or path to a .rq file")
     p.add_argument(
         "--bind",
@@ -569,6 +622,7 @@ def parser() -> argparse.ArgumentParser:
         "JSON-LD.",
         example="alignkg export dyad-years --output build/dyad-years.csv",
     )
+    _endpoint_options(p)
     p.add_argument("what", choices=tuple(export.FORMATS))
     p.add_argument(
         "--format",
@@ -661,6 +715,7 @@ def parser() -> argparse.ArgumentParser:
         "interviews.",
         example="alignkg strength --dyad CHN-RUS --flagged",
     )
+    _endpoint_options(p)
     p.add_argument("--dyad", help="only the events of this dyad")
     p.add_argument("--flagged", action="store_true", help="only the flagged codes")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -696,6 +751,7 @@ def parser() -> argparse.ArgumentParser:
         "(a dyad's indicators by year, with the stage bands of both readings).",
         example="alignkg figure dyad --dyad CHN-RUS --output build/figures",
     )
+    _endpoint_options(p)
     p.add_argument("which", choices=("ladder", "dyad"))
     p.add_argument("--dyad", default="CHN-RUS", help="the dyad of Fig. 2 (default: CHN-RUS)")
     p.add_argument("--from", dest="start", type=_year, help="first year")
@@ -720,6 +776,7 @@ def parser() -> argparse.ArgumentParser:
         "summary.",
         example="alignkg report --output build/report.html",
     )
+    _endpoint_options(p)
     p.add_argument(
         "--output",
         type=Path,

@@ -16,7 +16,7 @@ from rdflib.namespace import XSD
 
 from alignkg.namespace import AK, CALENDAR, CALENDAR_GRAPH, DERIVED_GRAPH
 from alignkg.resources import derivation_rules
-from alignkg.store import OxigraphStore, RdflibStore
+from alignkg.store import OxigraphStore, Store
 
 Progress = Callable[[str], None]
 
@@ -39,7 +39,7 @@ def calendar_triples(first: int, last: int) -> list[tuple[URIRef, URIRef, Litera
 
 
 def derive(
-    store: OxigraphStore | RdflibStore,
+    store: Store,
     *,
     first_year: int,
     last_year: int,

@@ -31,7 +31,7 @@ from alignkg.namespace import (
 from alignkg.query import run
 from alignkg.resources import query_text
 from alignkg.stages import dyad_iri
-from alignkg.store import OxigraphStore, RdflibStore, Triple, triples_under
+from alignkg.store import Store, Triple, triples_under
 
 EVENT_COLUMNS = (
     "event",
@@ -79,7 +79,7 @@ def _natural(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
 
 
-def event_records(store: OxigraphStore | RdflibStore) -> list[dict[str, str]]:
+def event_records(store: Store) -> list[dict[str, str]]:
     """The rows of the events table: one per event and dyad, keyed by ``EVENT_COLUMNS``."""
     _names, rows = run(store, query_text("events"))
     records = []
@@ -103,7 +103,7 @@ def _csv(columns: Sequence[str], records: Iterable[Mapping[str, object]]) -> str
     return out.getvalue()
 
 
-def events_csv(store: OxigraphStore | RdflibStore) -> str:
+def events_csv(store: Store) -> str:
     """One row per event and dyad, columns ``EVENT_COLUMNS``."""
     return _csv(EVENT_COLUMNS, event_records(store))
 
@@ -141,7 +141,7 @@ def _first_footnote(row: dict[str, str]) -> tuple[int, str]:
     return (int(footnotes[0]) if footnotes else 0, row["source"])
 
 
-def source_records(store: OxigraphStore | RdflibStore) -> list[dict[str, str]]:
+def source_records(store: Store) -> list[dict[str, str]]:
     """The rows of the sources table, keyed by ``SOURCE_COLUMNS``, in the order the paper
     first cites them (sources no footnote cites, such as the paper itself, first)."""
     _names, rows = run(store, query_text("sources"))
@@ -158,7 +158,7 @@ def source_records(store: OxigraphStore | RdflibStore) -> list[dict[str, str]]:
     return table
 
 
-def sources_csv(store: OxigraphStore | RdflibStore) -> str:
+def sources_csv(store: Store) -> str:
     """One row per source, columns ``SOURCE_COLUMNS``, in the order the paper first cites
     them (sources no footnote cites, such as the paper itself, first)."""
     return _csv(SOURCE_COLUMNS, source_records(store))
@@ -495,7 +495,7 @@ def _str(value: Node | None) -> str | None:
 
 
 def dyad_year_rows(
-    store: OxigraphStore | RdflibStore,
+    store: Store,
     ontology: Graph,
     *,
     ladder: Ladder | None = None,

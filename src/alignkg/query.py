@@ -24,7 +24,7 @@ from alignkg.errors import QueryError, UsageError
 from alignkg.namespace import PREFIXES
 from alignkg.resources import query_files, query_text
 from alignkg.stages import dyad_iri
-from alignkg.store import OxigraphStore, RdflibStore, Row
+from alignkg.store import Row, Store
 
 Format = Literal["table", "csv", "tsv", "json"]
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -130,7 +130,7 @@ def parse_binding(text: str) -> tuple[str, Node]:
 
 
 def run(
-    store: OxigraphStore | RdflibStore, text: str, bindings: Mapping[str, Node] | None = None
+    store: Store, text: str, bindings: Mapping[str, Node] | None = None
 ) -> tuple[list[str], list[Row]]:
     """Run a SELECT query; return its variable names (in SELECT order) and rows."""
     refuse_unsafe(text)

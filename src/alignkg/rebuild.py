@@ -58,7 +58,7 @@ from alignkg.resources import (
     rule_set_files,
     vocabulary_files,
 )
-from alignkg.store import OxigraphStore, RdflibStore, part_graph, to_oxigraph
+from alignkg.store import OxigraphStore, Store, part_graph, to_oxigraph
 
 Progress = Callable[[str], None]
 
@@ -299,7 +299,7 @@ def build(
         raw.flush()
 
 
-def _copy_into(built: OxigraphStore | RdflibStore, raw: ox.Store, folder: Path) -> None:
+def _copy_into(built: Store, raw: ox.Store, folder: Path) -> None:
     """Replace the content of the on-disk store by that of ``built`` (built in memory,
     several times faster than deriving on disk), through a bulk load of its N-Quads."""
     if not isinstance(built, OxigraphStore):

@@ -83,3 +83,8 @@ def query_text(name: str) -> str:
             return file.read_text(encoding="utf-8")
     known = ", ".join(f.name[:-3] for f in query_files())
     raise QueryError(f"unknown query {name!r}; known queries: {known}")
+
+
+def store_query(name: str) -> str:
+    """A query a store runs on itself (``rules/NAME.rq``: e.g. the triples of one graph)."""
+    return _folder("alignkg.rules").joinpath(f"{name}.rq").read_text(encoding="utf-8")

@@ -53,7 +53,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from alignkg import api, query
 from alignkg.build import KnowledgeGraph
 from alignkg.errors import AlignkgError, QueryError, UsageError
-from alignkg.store import OxigraphStore
+from alignkg.remote import RemoteStore
+from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import Report, validate
 
 #: How long to wait for the Oxigraph server to answer after it starts.
@@ -144,6 +145,9 @@ def _looks_like_store(folder: Path) -> bool:
 def _nquads(kg: KnowledgeGraph) -> bytes:
     if isinstance(kg.store, OxigraphStore):
         return kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b""
+    if isinstance(kg.store, RemoteStore):
+        return kg.store.nquads()
+    assert isinstance(kg.store, RdflibStore)
     data: str | bytes = kg.store.dataset.serialize(format="nquads")
     return data.encode("utf-8") if isinstance(data, str) else data
 

@@ -32,7 +32,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
 from alignkg.errors import InputError, Location
-from alignkg.store import OxigraphStore, RdflibStore
+from alignkg.store import RdflibStore, Store
 
 # --- Paths ----------------------------------------------------------------------------
 
@@ -740,7 +740,7 @@ def _deep_recursion(needed: bool) -> Iterator[None]:
 
 
 def run(
-    store: OxigraphStore | RdflibStore,
+    store: Store,
     queries: Sequence[ConstraintQuery],
     graphs: Sequence[URIRef],
 ) -> list[Result]:

@@ -22,7 +22,7 @@ from rdflib.term import Node
 from alignkg.errors import UsageError
 from alignkg.namespace import AK, DYAD
 from alignkg.resources import query_text
-from alignkg.store import OxigraphStore, RdflibStore
+from alignkg.store import Store
 
 Reading = Literal["strict", "manifested"]
 Format = Literal["table", "csv", "json"]
@@ -72,7 +72,7 @@ def _rungs(value: Node | None) -> tuple[int, ...]:
 
 
 def stage_rows(
-    store: OxigraphStore | RdflibStore,
+    store: Store,
     *,
     dyad: str | None = None,
     reading: Reading | None = None,

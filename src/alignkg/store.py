@@ -24,7 +24,7 @@ from rdflib.term import Node
 
 from alignkg.errors import QueryError
 
-EngineName = Literal["oxigraph", "rdflib"]
+EngineName = Literal["oxigraph", "rdflib", "remote"]  # remote: alignkg.remote.RemoteStore
 Row = dict[str, Node]
 Triple = tuple[Node, Node, Node]
 

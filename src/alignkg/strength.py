@@ -22,7 +22,7 @@ from alignkg.errors import UsageError
 from alignkg.namespace import PREFIXES
 from alignkg.resources import query_text
 from alignkg.stages import dyad_code, dyad_iri
-from alignkg.store import OxigraphStore, RdflibStore
+from alignkg.store import Store
 
 Format = Literal["table", "csv", "json"]
 #: Flag name -> the query variable that carries it.
@@ -78,7 +78,7 @@ def _words(value: Node | None) -> tuple[str, ...]:
 
 
 def strength_rows(
-    store: OxigraphStore | RdflibStore, *, dyad: str | None = None
+    store: Store, *, dyad: str | None = None
 ) -> list[StrengthRow]:
     """Every (event, dyad) with its independent sources and flags, optionally for one dyad."""
     bindings: dict[str, Node] = {"dyad": dyad_iri(dyad)} if dyad else {}

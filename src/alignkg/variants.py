@@ -33,7 +33,7 @@ from alignkg.namespace import (
 )
 from alignkg.resources import rule_set_files
 from alignkg.stages import StageRow, dyad_code, stage_rows
-from alignkg.store import EngineName, OxigraphStore, RdflibStore, graphs_under, new_store
+from alignkg.store import EngineName, Store, graphs_under, new_store
 
 Format = Literal["table", "csv", "json"]
 DEFAULT = "default"
@@ -143,7 +143,7 @@ class SensitivityTable:
         return [r.year for r in self.rows if r.depends]
 
 
-def rederive(kg: KnowledgeGraph, rule_set: URIRef, engine: EngineName) -> OxigraphStore | RdflibStore:
+def rederive(kg: KnowledgeGraph, rule_set: URIRef, engine: EngineName) -> Store:
     """A new store with what ``kg`` parsed and inferred, derived again under ``rule_set``."""
     store = new_store(engine)
     for base in _INPUT_GRAPHS:
@@ -153,7 +153,7 @@ def rederive(kg: KnowledgeGraph, rule_set: URIRef, engine: EngineName) -> Oxigra
     return store
 
 
-def _strict_cells(store: OxigraphStore | RdflibStore, dyad: str) -> dict[int, Cell]:
+def _strict_cells(store: Store, dyad: str) -> dict[int, Cell]:
     rows: list[StageRow] = stage_rows(store, dyad=dyad, reading="strict")
     return {r.year: Cell(r.stage, r.level) for r in rows}
 
