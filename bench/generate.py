@@ -119,6 +119,11 @@ class Writer:
         return "".join(f"@prefix {p}: <{iri}> .\n" for p, iri in NS.items())
 
 
+#: A shard is closed after this many bytes too (alignkg reads files of at most 256 MB;
+#: at a million events the sources alone are larger than that).
+MAX_SHARD_BYTES = 128 * 1024 * 1024
+
+
 class Sink:
     """One output file, or a directory of files of at most ``shard_events`` events."""
 
@@ -127,6 +132,7 @@ class Sink:
         self.suffix = ".ttl" if writer.turtle else ".nt"
         self.part = -1
         self.events_in_part = 0
+        self.bytes_in_part = 0
         self.file: TextIO | None = None
         if shard_events:
             out.mkdir(parents=True, exist_ok=True)
@@ -142,10 +148,15 @@ class Sink:
         self.file = open(path, "w", encoding="utf-8", newline="\n")
         self.file.write(self.writer.header())
         self.events_in_part = 0
+        self.bytes_in_part = 0
 
     def write(self, text: str) -> None:
+        """Write whole entities (a state, a source, events): a shard never splits one."""
         assert self.file is not None
         self.file.write(text)
+        self.bytes_in_part += len(text)
+        if self.shard_events and self.bytes_in_part >= MAX_SHARD_BYTES:
+            self._open()
 
     def event_written(self) -> None:
         self.events_in_part += 1

@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from rdflib import RDF, Graph
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import SH
 
 from alignkg.cli import main
 
@@ -182,8 +185,13 @@ def test_build_writes_outputs_and_prints_the_table(
         "sources.csv",
         "stages-manifested.csv",
         "stages-strict.csv",
+        "validation.ttl",
         "validation.txt",
     ]
+    shacl = Graph().parse(out_dir / "validation.ttl", format="turtle")
+    assert (None, SH.conforms, RdfLiteral(True)) in shacl
+    findings = (out_dir / "validation.txt").read_text(encoding="utf-8").splitlines()[:-1]
+    assert len(list(shacl.subjects(RDF.type, SH.ValidationResult))) == len(findings)
     strict = list(csv.DictReader((out_dir / "stages-strict.csv").open(encoding="utf-8")))
     assert {"CHN-RUS", "CHN-KAZ"} <= {r["dyad"] for r in strict}
     assert "| 2005 | moderate low | advanced low | 5 |" in (out_dir / "report.md").read_text(

@@ -202,3 +202,26 @@ def test_cli_build_reuses_the_cache(copy: Path, tmp_path: Path) -> None:
     third = subprocess.run(command, capture_output=True, text=True, check=False)
     assert "1 changed file(s); 1 dyad(s) derived again" in third.stderr
     assert "KAZ-RUS" in (out / "stages-strict.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5, 2.5, 3.5, 5.0])
+def test_kill_during_a_build_never_leaves_a_mixed_store(
+    delay: float, copy: Path, tmp_path: Path
+) -> None:
+    """``kill -9`` a build at several moments: the next build reopens the store and ends
+    with exactly what a fresh build gives (reused when the killed build had finished,
+    rebuilt from scratch when it had not)."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "alignkg", "build", "--kg", str(copy), "--out", str(out)]
+    subprocess.run(command, capture_output=True, check=True)
+    _level_change(copy)
+    victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        victim.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        victim.kill()  # SIGKILL: no cleanup runs
+        victim.wait()
+    kg, report = rebuild.build([copy], folder=out / "cache")
+    assert report.mode in {"unchanged", "incremental", "full"}
+    assert not (out / "cache" / "BUILDING").exists()
+    assert _fingerprint(kg) == _fingerprint(assemble([copy]))

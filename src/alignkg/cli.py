@@ -156,6 +156,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]
         write_atomic(out / f"stages-{reading}.csv", stages.render(chosen, fmt="csv"))
+    write_atomic(out / "validation.ttl", report_turtle(report))
     write_atomic(
         out / "validation.txt",
         "".join(f.line() + "\n" for f in report.findings) + report.summary() + "\n",
@@ -176,7 +177,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(out / "codebook.md", export.render(kg, "codebook", "md"))
     progress(
         f"wrote {out}/: alignkg.nq, stages-strict.csv, stages-manifested.csv, events.csv, "
-        "sources.csv, dyad-years.csv, codebook.md, validation.txt, report.md, report.html"
+        "sources.csv, dyad-years.csv, codebook.md, validation.txt, validation.ttl, report.md, "
+        "report.html"
     )
     bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
     for dyad in bilateral:
@@ -529,8 +531,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--completeness",
         choices=("sparql", "shacl"),
-        default="sparql",
-        help="run the completeness shapes compiled to SPARQL on the store (default) or in pyshacl",
+        default=None,
+        help="run the completeness shapes compiled to SPARQL on the store (default) or in "
+        "pyshacl (the default with --endpoint)",
     )
     p.add_argument(
         "--format",

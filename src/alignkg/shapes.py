@@ -494,8 +494,16 @@ class Compiler:
         if predicate == SH["or"]:
             return _all(members)
         if predicate == SH.xone:
-            conforming = " + ".join(f"IF({m}, 0, 1)" for m in members) or "0"
-            return f"(({conforming}) != 1)"
+            # Not exactly one member conforms. Written with && and || only (no IF over
+            # EXISTS, which Virtuoso 7 cannot compile): member i alone conforms when it
+            # does not fail and every other member fails.
+            alone = [
+                "("
+                + " && ".join([f"!({m})"] + [f"({o})" for j, o in enumerate(members) if j != i])
+                + ")"
+                for i, m in enumerate(members)
+            ]
+            return f"!({' || '.join(alone)})" if alone else "true"
         raise self._error(shape, f"{predicate} is not a per-value constraint")
 
     def _distinct(self, q: _Query, x: str, path: str, n: int) -> str:

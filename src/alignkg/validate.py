@@ -320,14 +320,19 @@ def validate(
     kg: KnowledgeGraph,
     *,
     ladder: LadderEngine = "sparql",
-    completeness: CompletenessEngine = "sparql",
+    completeness: CompletenessEngine | None = None,
 ) -> Report:
     """Every finding on ``kg``: completeness shapes, rule checks, violation queries.
 
-    ``completeness="sparql"`` (default) runs the completeness shapes compiled to SPARQL
-    on the store; ``"shacl"`` runs them in pyshacl. ``ladder`` chooses the same for the
-    ladder and consistency rules (whole-graph checks or their SHACL-SPARQL shapes).
+    ``completeness="sparql"`` runs the completeness shapes compiled to SPARQL on the
+    store; ``"shacl"`` runs them in pyshacl on a copy of the graphs. The default is
+    SPARQL on the embedded engines and pyshacl on a SPARQL server, where the compiled
+    queries meet the server's own SPARQL dialect (Virtuoso 7 answers several of them
+    wrongly). ``ladder`` chooses the same for the ladder and consistency rules
+    (whole-graph checks or their SHACL-SPARQL shapes).
     """
+    if completeness is None:
+        completeness = "shacl" if kg.store.engine == "remote" else "sparql"
     findings = completeness_findings(kg, engine=completeness)
     findings += violation_query_findings(kg)
     findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="rules")
