@@ -166,6 +166,9 @@ class Sink:
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+            path = Path(self.file.name)
+            if self.shard_events and self.part > 0 and not self.bytes_in_part:
+                path.unlink()  # the shard opened after the last event holds nothing
 
 
 def _code(i: int) -> str:

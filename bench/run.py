@@ -470,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
     parser.add_argument("--timeout", type=float, default=None, help="per-phase timeout (s)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the earlier run's results for the scales not run now")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -483,10 +485,16 @@ def main(argv: list[str] | None = None) -> int:
         args.result.write_text(json.dumps(out), encoding="utf-8")
         return 0
 
-    results = []
-    for scale in args.scale or ["small"]:
-        results.append(bench(scale, rdflib=not args.no_rdflib,
-                             rdflib_timeout=args.rdflib_timeout, timeout=args.timeout))
+    chosen = args.scale or ["small"]
+    earlier: list[dict] = []
+    if args.merge and (CACHE / "results.json").exists():
+        earlier = [r for r in json.loads((CACHE / "results.json").read_text(encoding="utf-8"))
+                   if r["scale"] not in chosen]
+    done: list[dict] = []
+    for scale in chosen:
+        done.append(bench(scale, rdflib=not args.no_rdflib,
+                          rdflib_timeout=args.rdflib_timeout, timeout=args.timeout))
+        results = sorted(earlier + done, key=lambda r: r["events"])
         (CACHE / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
         table = render(results)
         print(table, flush=True)
@@ -494,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
             "# Benchmark results\n\n"
             f"Measured {dt.date.today().isoformat()} with `python bench/run.py "
             + " ".join(f"--scale {r['scale']}" for r in results)
-            + (" --no-rdflib" if args.no_rdflib else "") + f"` (seed {SEED}).\n\n"
+            + (" --no-rdflib" if args.no_rdflib else "") + f"` (seed {SEED})"
+            + (" (run scale by scale, with --merge)" if earlier else "") + ".\n\n"
             f"Machine: {machine()}.\n\n" + table, encoding="utf-8")
     return 0
 
