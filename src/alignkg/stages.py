@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -22,7 +22,7 @@ from rdflib.term import Node
 from alignkg.errors import UsageError
 from alignkg.namespace import AK, DYAD
 from alignkg.resources import query_text
-from alignkg.store import Store
+from alignkg.store import OxigraphStore, Store
 
 Reading = Literal["strict", "manifested"]
 Format = Literal["table", "csv", "json"]
@@ -65,7 +65,7 @@ def dyad_iri(text: str) -> URIRef:
     return DYAD[dyad_code(text)]
 
 
-def _rungs(value: Node | None) -> tuple[int, ...]:
+def _rungs(value: object | None) -> tuple[int, ...]:
     if value is None or not str(value).strip():
         return ()
     return tuple(sorted(int(v) for v in str(value).split()))
@@ -86,7 +86,13 @@ def stage_rows(
     if reading is not None:
         bindings["reading"] = READINGS[reading]
     rows = []
-    for row in store.select(query_text("stage-per-dyad-year"), bindings):
+    text = query_text("stage-per-dyad-year")
+    found: Iterable[Mapping[str, object]] = (
+        store.select_lexical(text, bindings)
+        if isinstance(store, OxigraphStore)
+        else store.select(text, bindings)
+    )
+    for row in found:
         year = int(str(row["year"]))
         if (first is not None and year < first) or (last is not None and year > last):
             continue
