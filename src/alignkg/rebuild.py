@@ -38,7 +38,7 @@ from alignkg.build import (
 )
 from alignkg.derive import StepReport, derive
 from alignkg.errors import UsageError
-from alignkg.infer import apply_oxigraph
+from alignkg.infer import Entailments, apply_oxigraph
 from alignkg.kg import ParsedFile, discover, read_all
 from alignkg.ladder import build_ladder
 from alignkg.namespace import (
@@ -180,10 +180,39 @@ def _pairs(store: OxigraphStore, paths: Sequence[str]) -> set[tuple[URIRef, URIR
     return found
 
 
-def _replace_files(
-    store: OxigraphStore, files: Sequence[ParsedFile], removed: Sequence[str]
-) -> None:
+def cached_entailments(folder: Path, key: str) -> Entailments:
+    """The ontology's class and property entailments, kept in ``folder`` for builds with
+    the same static ``key`` (computing them runs OWL-RL over the ontology: seconds)."""
+    path = folder / "entailments.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            return Entailments(
+                superclasses=_uri_map(data["superclasses"]),
+                superproperties=_uri_map(data["superproperties"]),
+                ontology_triples=frozenset(),
+            )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
     entailed = bundled_entailments()
+    document = {
+        "key": key,
+        "superclasses": {str(k): sorted(map(str, v)) for k, v in entailed.superclasses.items()},
+        "superproperties": {
+            str(k): sorted(map(str, v)) for k, v in entailed.superproperties.items()
+        },
+    }
+    write_atomic(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+    return entailed
+
+
+def _uri_map(data: dict[str, list[str]]) -> dict[URIRef, frozenset[URIRef]]:
+    return {URIRef(k): frozenset(URIRef(v) for v in values) for k, values in data.items()}
+
+
+def _replace_files(
+    store: OxigraphStore, files: Sequence[ParsedFile], removed: Sequence[str], entailed: Entailments
+) -> None:
     for path in [*removed, *(f.path for f in files)]:
         for base in (DATA_GRAPH, INFERRED_GRAPH):
             store.store.remove_graph(ox.NamedNode(str(part_graph(base, path))))
@@ -199,6 +228,7 @@ def _scratch(
     first: int,
     last: int,
     rule_set: URIRef,
+    entailed: Entailments,
 ) -> tuple[OxigraphStore, list[StepReport]]:
     """An in-memory store with the static graphs and only the events of ``pairs``, derived."""
     scratch = OxigraphStore.in_memory()
@@ -214,7 +244,6 @@ def _scratch(
     event_query = partition_query("event-input")
     for event in sorted(events):
         scratch.construct_into_from(store, event_query, {"event": event}, graph=data)
-    entailed = bundled_entailments()
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(data)))
@@ -271,7 +300,8 @@ def build(
                 kg.timings["parse"] = parse_seconds
                 return kg, RebuildReport("unchanged", "no input changed")
             building.write_text("a build is changing this store\n", encoding="utf-8")
-            report = _incremental(store, changed, removed, manifest, rule_set, until, say)
+            entailed = cached_entailments(folder, key)
+            report = _incremental(store, changed, removed, manifest, rule_set, until, entailed, say)
             if report is not None:
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
@@ -290,6 +320,7 @@ def build(
             paths, rule_set=rule_set, until=until, progress=say, files=files, per_file=True
         )
         _copy_into(kg.store, raw, folder)
+        cached_entailments(folder, key)  # computed by the build: kept for the next one
         write_atomic(
             folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
         )
@@ -330,12 +361,13 @@ def _incremental(
     manifest: Manifest,
     rule_set: URIRef,
     until: int | None,
+    entailed: Entailments,
     say: Progress,
 ) -> RebuildReport | None:
     """Replace the changed files and re-derive their dyads; None when a full build is needed."""
     old_paths = [f.path for f in changed if f.path in manifest.files] + list(removed)
     pairs = _pairs(store, old_paths)
-    _replace_files(store, changed, removed)
+    _replace_files(store, changed, removed, entailed)
     pairs |= _pairs(store, [f.path for f in changed])
     span = _span(store)
     if span is None:
@@ -344,7 +376,9 @@ def _incremental(
         return None
     names = tuple(sorted([f.path for f in changed] + list(removed)))
     say(f"{len(names)} file(s) changed: re-deriving {len(pairs)} dyad(s)")
-    scratch, _steps = _scratch(store, pairs, manifest.first_year, manifest.last_year, rule_set)
+    scratch, _steps = _scratch(
+        store, pairs, manifest.first_year, manifest.last_year, rule_set, entailed
+    )
     _swap_derived(store, scratch, pairs)
     return RebuildReport("incremental", "input files changed", names, len(pairs))
 
