@@ -229,17 +229,19 @@ def phase_reference(data: Path, rows_out: Path) -> dict:
 
 def _one_dyad_file(data: Path, out: Path, level: str) -> None:
     """A new file with one event: a copy of the data's first event under a new IRI."""
-    first = _files(data)[0]
     subject = None
-    lines = []
-    with open(first, encoding="utf-8") as handle:
-        for line in handle:
-            if subject is None and f"<{AK}party>" in line:
-                subject = line[: line.index(">") + 1]
-            if subject is not None and line.startswith(subject + " "):
-                lines.append(line)
-            if subject is not None and lines and not line.startswith(subject + " "):
-                break
+    lines: list[str] = []
+    for path in _files(data):  # the first shards may hold only states and sources
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if subject is None and f"<{AK}party>" in line:
+                    subject = line[: line.index(">") + 1]
+                if subject is not None and line.startswith(subject + " "):
+                    lines.append(line)
+                if subject is not None and lines and not line.startswith(subject + " "):
+                    break
+        if lines:
+            break
     assert subject is not None, "no event in the data"
     copy = subject[:-1] + "-added>"
     text = "".join(line.replace(subject, copy, 1) for line in lines)
@@ -302,7 +304,8 @@ def run_phase(name: str, data: Path, rows_out: Path | None, timeout: float | Non
         return {"error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - started
     if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        tail = [line for line in proc.stderr.strip().splitlines() if line.strip()][-3:]
+        return {"error": " / ".join(tail) or f"exit code {proc.returncode}"}
     result = json.loads(result_file.read_text(encoding="utf-8"))
     result["wall"] = wall
     print(f"  {name}: {wall:.1f} s wall, peak {result['maxrss_mb']:.0f} MB", flush=True)
