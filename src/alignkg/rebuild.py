@@ -170,13 +170,13 @@ def _span(store: OxigraphStore) -> tuple[int, int] | None:
     return int(str(rows[0]["first"])), int(str(rows[0]["last"]))
 
 
-def _pairs(store: OxigraphStore, paths: Sequence[str]) -> set[tuple[URIRef, URIRef, str]]:
-    """The pairs of states (with the dyad label) whose events the files ``paths`` hold."""
-    found: set[tuple[URIRef, URIRef, str]] = set()
+def _pairs(store: OxigraphStore, paths: Sequence[str]) -> set[tuple[URIRef, URIRef, URIRef]]:
+    """The pairs of states (with the dyad IRI) whose events the files ``paths`` hold."""
+    found: set[tuple[URIRef, URIRef, URIRef]] = set()
     query = partition_query("file-pairs")
     for path in paths:
         for row in store.select(query, {"file": part_graph(DATA_GRAPH, path)}):
-            found.add((URIRef(str(row["a"])), URIRef(str(row["b"])), str(row["label"])))
+            found.add((URIRef(str(row["a"])), URIRef(str(row["b"])), URIRef(str(row["dyad"]))))
     return found
 
 
@@ -224,7 +224,7 @@ def _replace_files(
 
 def _scratch(
     store: OxigraphStore,
-    pairs: set[tuple[URIRef, URIRef, str]],
+    pairs: set[tuple[URIRef, URIRef, URIRef]],
     first: int,
     last: int,
     rule_set: URIRef,
@@ -238,7 +238,7 @@ def _scratch(
     data = part_graph(DATA_GRAPH, "partition")
     scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
     events: set[URIRef] = set()
-    for a, b, _label in sorted(pairs):
+    for a, b, _dyad in sorted(pairs):
         rows = store.select(partition_query("pair-events"), {"a": a, "b": b})
         events.update(URIRef(str(row["event"])) for row in rows)
     event_query = partition_query("event-input")
@@ -256,13 +256,13 @@ def _scratch(
 
 
 def _swap_derived(
-    store: OxigraphStore, scratch: OxigraphStore, pairs: set[tuple[URIRef, URIRef, str]]
+    store: OxigraphStore, scratch: OxigraphStore, pairs: set[tuple[URIRef, URIRef, URIRef]]
 ) -> None:
     """Replace each pair's derived triples in ``store`` by those derived in ``scratch``."""
     query = partition_query("dyad-derived")
     derived = ox.NamedNode(str(DERIVED_GRAPH))
-    for _a, _b, label in sorted(pairs):
-        dyad = {"dyad": URIRef(f"https://w3id.org/alignkg/dyad/{label}")}
+    for _a, _b, dyad_iri in sorted(pairs):
+        dyad = {"dyad": dyad_iri}
         old = store.construct(query, dyad)
         for s, p, o in old:
             store.store.remove(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), derived))  # type: ignore[arg-type]
