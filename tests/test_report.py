@@ -13,6 +13,7 @@ import pytest
 from alignkg import report
 from alignkg.build import KnowledgeGraph, assemble
 from alignkg.cli import main
+from alignkg.stages import StageRow, stage_rows
 from alignkg.validate import Report, validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,3 +276,64 @@ def test_the_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     out, _err = capsys.readouterr()
     assert code == 0 and out.strip() == str(target)
     assert "<h2>China–Russia (CHN-RUS)</h2>" in target.read_text(encoding="utf-8")
+
+
+def test_past_the_cap_a_dyad_is_one_row_with_its_climb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A world-scale graph has thousands of dyads: only the first MAX_FULL_DYADS get a
+    section with a figure; the rest are one table row each."""
+    kg, findings, text = real()
+    assert [s for s in parse(text).sections if "chn-rus" in s.lower()], "a section by default"
+    monkeypatch.setattr(report, "MAX_FULL_DYADS", 0)
+    page = parse(report.render(kg, findings))
+    assert not [s for s in page.sections if "chn-rus" in s.lower()]
+    (table,) = [t for t in page.tables if t.section == "more-dyads"]
+    (row,) = [r for r in table.rows if r[0] == "CHN-RUS"]
+    order = ["none", "early", "moderate", "advanced"]
+    strict = [r for r in stage_rows(kg.store, dyad="CHN-RUS") if r.reading == "strict"]
+    top = max(strict, key=lambda r: (order.index(r.stage), r.level == "high", -r.year))
+    assert row[3] == f"{top.stage} ({top.level})"
+    assert row[4] == str(top.year)
+
+
+@pytest.mark.parametrize(
+    ("climb", "expected"),
+    [
+        ([], (0, False, 0)),
+        (
+            [(1995, "early", "low"), (1996, "early", "high"), (1997, "early", "high")],
+            (1, True, 1996),
+        ),
+        ([(2001, "moderate", "low"), (2000, "early", "high")], (2, False, 2001)),
+        ([(2001, "moderate", "low"), (2002, "none", "")], (2, False, 2001)),
+    ],
+)
+def test_peak_is_the_highest_stage_and_when_it_was_first_reached(
+    climb: list[tuple[int, str, str]], expected: tuple[int, bool, int]
+) -> None:
+    kg, _findings, _text = real()
+    rows = [
+        StageRow(
+            dyad="AAA-BBB",
+            year=y,
+            reading="strict",
+            stage=s,
+            level=lv,
+            highest_indicator=None,
+            counted=(),
+            precursors=(),
+        )
+        for y, s, lv in climb
+    ]
+    manifested = [
+        StageRow(
+            dyad="AAA-BBB",
+            year=1990,
+            reading="manifested",
+            stage="advanced",
+            level="high",
+            highest_indicator=None,
+            counted=(),
+            precursors=(),
+        )
+    ]
+    assert report.peak(kg.ladder, rows + manifested) == expected

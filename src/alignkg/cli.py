@@ -181,9 +181,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         "report.html"
     )
     bilateral = sorted({r.dyad for r in rows} & _bilateral_dyads(kg))
-    for dyad in bilateral:
+    shown = bilateral[: html_report.MAX_FULL_DYADS]
+    for dyad in shown:
         print(f"== {dyad}: stage per year (strict ladder) ==")
         print(stages.render([r for r in rows if r.dyad == dyad and r.reading == "strict"]), end="")
+    if len(bilateral) > len(shown):
+        print(f"({len(bilateral) - len(shown)} more bilateral dyad(s) in {out}/stages-strict.csv)")
     others = len({r.dyad for r in rows}) - len(bilateral)
     if others:
         print(f"({others} more dyad(s) from multilateral groupings in {out}/stages-strict.csv)")

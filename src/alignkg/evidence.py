@@ -8,6 +8,7 @@ precedence graph and the derived milestones.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from alignkg.build import KnowledgeGraph
@@ -64,10 +65,15 @@ class Explanation:
     stage_high: dict[int, bool] = field(default_factory=dict)
 
 
-def explain(kg: KnowledgeGraph, *, dyad: str, year: int) -> Explanation:
-    """Collect the chain for ``dyad`` in ``year`` from the store."""
+def explain(
+    kg: KnowledgeGraph, *, dyad: str, year: int, rows: Sequence[StageRow] | None = None
+) -> Explanation:
+    """Collect the chain for ``dyad`` in ``year`` from the store. ``rows``: the dyad's stage
+    rows when the caller has them already (a report explains many years of one dyad)."""
     code = dyad_code(dyad)
-    assessments = [r for r in stage_rows(kg.store, dyad=code) if r.year == year]
+    if rows is None:
+        rows = stage_rows(kg.store, dyad=code)
+    assessments = [r for r in rows if r.year == year and r.dyad == code]
     bindings = {"dyad": dyad_iri(code), "year": year_literal(year)}
     levels: dict[int, str] = {}
     events: dict[int, dict[str, EventEvidence]] = defaultdict(dict)

@@ -21,6 +21,7 @@ from rdflib.term import Node
 
 from alignkg import evidence, figures, query, stages
 from alignkg.build import KnowledgeGraph
+from alignkg.ladder import Ladder
 from alignkg.namespace import AK
 from alignkg.stages import StageRow
 from alignkg.validate import Report
@@ -216,9 +217,11 @@ def _event_html(
     return "\n".join(out)
 
 
-def _transition_html(kg: KnowledgeGraph, change: stages.Transition) -> str:
+def _transition_html(
+    kg: KnowledgeGraph, change: stages.Transition, rows: Sequence[StageRow]
+) -> str:
     dyad, year = change.after.dyad, change.year
-    found = evidence.explain(kg, dyad=dyad, year=year)
+    found = evidence.explain(kg, dyad=dyad, year=year, rows=rows)
     out = [
         f'<section class="transition" id="{_e(_anchor(dyad, year))}">',
         f"<h4>{year}: {_e(change.describe().replace(' -> ', ' → '))}</h4>",
@@ -315,7 +318,7 @@ def _dyad_section(kg: KnowledgeGraph, info: DyadInfo, rows: Sequence[StageRow]) 
         )
         + "</ul>"
     )
-    out.extend(_transition_html(kg, change) for change in changes)
+    out.extend(_transition_html(kg, change, rows) for change in changes)
     out.append("</section>")
     return "\n".join(out)
 
@@ -563,6 +566,61 @@ nav ul { columns: 2; }
 """
 
 
+MAX_FULL_DYADS = 12
+"""Bilateral dyads given a full section (figure, transitions, evidence) in the report; the
+rest, at world scale thousands, are one line each in a table (a figure with its evidence costs about 2 s)."""
+
+
+def peak(ladder: Ladder, rows: Sequence[StageRow]) -> tuple[int, bool, int]:
+    """How far a dyad climbed under the strict ladder: the highest stage's rank, whether
+    it became high, and the first year it was reached."""
+    ranks = {stage.notation: stage.rank for stage in ladder.stages.values()}
+    best = (0, False, 0)
+    for row in sorted((r for r in rows if r.reading == "strict"), key=lambda r: r.year):
+        reached = (ranks.get(row.stage, 0), row.level == "high")
+        if reached > best[:2]:
+            best = (*reached, row.year)
+    return best
+
+
+def _ranked(
+    kg: KnowledgeGraph, dyads: Sequence[DyadInfo], rows: dict[str, list[StageRow]]
+) -> list[DyadInfo]:
+    """Bilateral dyads in report order: CHN-RUS first, then the furthest climb, then the
+    most bilateral events, then the code."""
+
+    def key(info: DyadInfo) -> tuple[bool, int, bool, int, str]:
+        rank, high, _year = peak(kg.ladder, rows[info.code])
+        return (info.code != FOCUS_DYAD, -rank, not high, -info.bilateral, info.code)
+
+    return sorted(dyads, key=key)
+
+
+def _more_section(
+    kg: KnowledgeGraph, dyads: Sequence[DyadInfo], rows: dict[str, list[StageRow]]
+) -> str:
+    out = [
+        '<section class="dyad" id="more-dyads">',
+        f"<h2>{len(dyads)} more bilateral dyads</h2>",
+        f"<p>Only the first {MAX_FULL_DYADS} bilateral dyads (the furthest up the ladder) have "
+        "a full section; every dyad-year is in <code>stages-strict.csv</code> and "
+        "<code>stages-manifested.csv</code>, and <code>alignkg explain DYAD YEAR</code> "
+        "gives the evidence for any of them.</p>",
+        "<table><thead><tr><th>dyad</th><th>bilateral events</th><th>projected</th>"
+        "<th>highest stage (strict)</th><th>first reached</th></tr></thead><tbody>",
+    ]
+    for info in dyads:
+        rank, high, year = peak(kg.ladder, rows[info.code])
+        stage = kg.ladder.stage_by_rank(rank).notation if rank else "none"
+        level = f" ({'high' if high else 'low'})" if rank else ""
+        out.append(
+            f"<tr><td>{_e(info.code)}</td><td>{info.bilateral}</td><td>{info.projected}</td>"
+            f"<td>{_e(stage + level)}</td><td>{year if rank else ''}</td></tr>"
+        )
+    out.append("</tbody></table></section>")
+    return "\n".join(out)
+
+
 def render(kg: KnowledgeGraph, findings: Report, *, generated: str | None = None) -> str:
     """The report as one HTML5 document (``generated``: an optional date to print)."""
     all_rows = stages.stage_rows(kg.store)
@@ -570,7 +628,8 @@ def render(kg: KnowledgeGraph, findings: Report, *, generated: str | None = None
     for row in all_rows:
         rows_by_dyad.setdefault(row.dyad, []).append(row)
     dyads = [d for d in dyads_with_events(kg) if rows_by_dyad.get(d.code)]
-    full = [d for d in dyads if d.bilateral]
+    ranked = _ranked(kg, [d for d in dyads if d.bilateral], rows_by_dyad)
+    full, more = ranked[:MAX_FULL_DYADS], ranked[MAX_FULL_DYADS:]
     brief: dict[tuple[object, ...], list[DyadInfo]] = {}
     for info in dyads:
         if not info.bilateral:
@@ -583,6 +642,8 @@ def render(kg: KnowledgeGraph, findings: Report, *, generated: str | None = None
     ladder_data = figures.ladder_layout(kg.ladder, kg.ontology)
     ladder_svg = figures.render(figures.draw_ladder(ladder_data), "svg", salt="alignkg-ladder")
     contents = [f'<li><a href="#{_e(_anchor(d.code))}">{_e(d.code)}</a></li>' for d in full]
+    if more:
+        contents.append(f'<li><a href="#more-dyads">{len(more)} more bilateral dyads</a></li>')
     if brief:
         contents.append('<li><a href="#groupings">Dyads from multilateral groupings</a></li>')
     contents += [
@@ -620,6 +681,8 @@ def render(kg: KnowledgeGraph, findings: Report, *, generated: str | None = None
     if not dyads:
         parts.append("<p>No dyad has events in this graph.</p>")
     parts.extend(_dyad_section(kg, info, rows_by_dyad[info.code]) for info in full)
+    if more:
+        parts.append(_more_section(kg, more, rows_by_dyad))
     if brief:
         parts.append(
             _grouped_section(

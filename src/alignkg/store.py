@@ -192,14 +192,16 @@ class OxigraphStore:
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
-        rows: list[dict[str, V]] = []
-        for solution in result:
-            row: dict[str, V] = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = convert(value)
-            rows.append(row)
+        # A solution iterates its terms in projection order: zipping them with the names
+        # is about twice as fast as looking each variable up by name.
+        rows = [
+            {
+                name: convert(value)
+                for name, value in zip(names, solution, strict=True)
+                if value is not None
+            }
+            for solution in result
+        ]
         return names, rows
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Triple]:
