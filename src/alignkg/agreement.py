@@ -26,9 +26,8 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib.namespace import RDF
 
-from alignkg.build import KnowledgeGraph, assemble
+from alignkg.build import InputFile, KnowledgeGraph, assemble
 from alignkg.errors import UsageError
-from alignkg.kg import ParsedFile
 from alignkg.ladder import Ladder
 from alignkg.namespace import AK, DATA_GRAPH, INFERRED_GRAPH
 from alignkg.resources import query_text
@@ -185,7 +184,7 @@ def match_coders(kg: KnowledgeGraph, names: Sequence[str]) -> list[Coder]:
     return chosen
 
 
-def coder_triples(files: Sequence[ParsedFile], dropped: set[str]) -> list[ox.Triple]:
+def coder_triples(files: Sequence[InputFile], dropped: set[str]) -> list[ox.Triple]:
     """The asserted triples without the events in ``dropped`` (and the blank nodes that
     hang from them: annotations, coding decisions)."""
     triples = [t for f in files for t in f.triples]

@@ -8,12 +8,14 @@ what the derivation rules produce. Queries see their union.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Protocol
 
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
@@ -49,12 +51,30 @@ from alignkg.store import (
 Progress = Callable[[str], None]
 
 
+class InputFile(Protocol):
+    """An input file as a built graph knows it: its name, its triples and where each
+    subject is written (:class:`~alignkg.kg.ParsedFile`, or a file a persistent build
+    did not need to parse again, :class:`~alignkg.rebuild.IndexedFile`)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def triples(self) -> Sequence[ox.Triple]: ...
+
+    @property
+    def triple_count(self) -> int: ...
+
+    @property
+    def subject_lines(self) -> Mapping[str, int]: ...
+
+
 @dataclass
 class KnowledgeGraph:
     """A built knowledge graph: the store and what was learnt building it."""
 
     store: Store
-    files: list[ParsedFile]
+    files: Sequence[InputFile]
     ladder: Ladder
     ontology: Graph
     first_year: int
@@ -137,7 +157,7 @@ def assemble(
     until: int | None = None,
     progress: Progress | None = None,
     store: Store | None = None,
-    files: list[ParsedFile] | None = None,
+    files: Sequence[InputFile] | None = None,
     per_file: bool = False,
 ) -> KnowledgeGraph:
     """Load the files under ``paths``, infer, and derive every dyad-year assessment.
@@ -155,7 +175,7 @@ def assemble(
     if files is None:
         files = read_all(paths)
     timings["parse"] = time.perf_counter() - started
-    say(f"parsed {len(files)} file(s), {sum(len(f.triples) for f in files)} triples")
+    say(f"parsed {len(files)} file(s), {sum(f.triple_count for f in files)} triples")
 
     started = time.perf_counter()
     if store is None:

@@ -43,6 +43,10 @@ class ParsedFile:
     triples: list[ox.Triple]
     subject_lines: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def triple_count(self) -> int:
+        return len(self.triples)
+
 
 def discover(paths: Iterable[Path]) -> list[Path]:
     """The RDF files named by ``paths``: files as given, folders searched recursively."""

@@ -5,6 +5,9 @@ The folder holds:
 - ``oxigraph/``: the pyoxigraph (RocksDB) store, one writer at a time;
 - ``manifest.json``: what the store was built from (a key of the bundled ontology,
   rules and derivation, the rule set, the calendar span and each input file's SHA-256);
+- ``index/SHA-256.json``: for each input file, its triple count and the line of each
+  subject, so that a file unchanged since the last build is not parsed again (its bytes
+  are only hashed);
 - ``BUILDING``: present while the store is being changed. A store found with it (a build
   killed half-way) is rebuilt from scratch, so a crash never leaves a mixed state.
 
@@ -24,6 +27,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -31,15 +35,16 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from alignkg.build import (
+    InputFile,
     KnowledgeGraph,
     assemble,
     bundled_entailments,
     ontology_graph,
 )
 from alignkg.derive import StepReport, derive
-from alignkg.errors import UsageError
+from alignkg.errors import UsageError, display_path
 from alignkg.infer import Entailments, apply_oxigraph
-from alignkg.kg import ParsedFile, discover, read_all
+from alignkg.kg import ParsedFile, discover, read_file
 from alignkg.ladder import build_ladder
 from alignkg.namespace import (
     AK,
@@ -130,6 +135,62 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass
+class IndexedFile:
+    """An input file unchanged since the store was built: its triple count and subject
+    lines come from the store's index; its triples are parsed again only if asked for."""
+
+    source: Path
+    path: str
+    triple_count: int
+    subject_lines: dict[str, int]
+
+    @cached_property
+    def triples(self) -> list[ox.Triple]:
+        return read_file(self.source).triples
+
+
+def _index_path(folder: Path, digest: str) -> Path:
+    return folder / "index" / f"{digest}.json"
+
+
+def save_index(folder: Path, parsed: ParsedFile, digest: str) -> None:
+    """Keep what a later build needs to know of ``parsed`` without parsing it."""
+    document = {"triples": parsed.triple_count, "subject_lines": parsed.subject_lines}
+    write_atomic(_index_path(folder, digest), json.dumps(document, separators=(",", ":")))
+
+
+def _indexed(folder: Path, source: Path, path: str, digest: str) -> IndexedFile | None:
+    try:
+        data = json.loads(_index_path(folder, digest).read_text(encoding="utf-8"))
+        lines = {str(k): int(v) for k, v in data["subject_lines"].items()}
+        return IndexedFile(source, path, int(data["triples"]), lines)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _prune_index(folder: Path, digests: Sequence[str]) -> None:
+    keep = {f"{d}.json" for d in digests}
+    for entry in (folder / "index").glob("*.json"):
+        if entry.name not in keep:
+            entry.unlink(missing_ok=True)
+
+
+def _inputs(
+    found: Sequence[Path], digests: dict[str, str], folder: Path, manifest: Manifest | None
+) -> list[InputFile]:
+    """Every input file: those the store was built from as they were (same SHA-256) from
+    the index, the others parsed now (a bad file stops here, before the store is opened)."""
+    known = manifest.files if manifest is not None else {}
+    files: list[InputFile] = []
+    for source in found:
+        path = display_path(source)
+        digest = digests[path]
+        indexed = _indexed(folder, source, path, digest) if known.get(path) == digest else None
+        files.append(indexed or read_file(source))
+    return files
 
 
 def read_manifest(folder: Path) -> Manifest | None:
@@ -281,18 +342,22 @@ def build(
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     found = discover(paths)
-    files = read_all(found)  # every file parses before the store is touched
-    digests = {parsed.path: file_digest(path) for parsed, path in zip(files, found, strict=True)}
-    parse_seconds = time.perf_counter() - started
+    digests = {display_path(path): file_digest(path) for path in found}
     key = static_key(rule_set, until)
     manifest = read_manifest(folder)
     building = folder / "BUILDING"
+    reason = _full_reason(manifest, key, building)
+    # Every changed file parses before the store is touched.
+    files = _inputs(found, digests, folder, manifest if reason is None else None)
+    for parsed in files:
+        if isinstance(parsed, ParsedFile):
+            save_index(folder, parsed, digests[parsed.path])
+    parse_seconds = time.perf_counter() - started
     raw = open_store(folder)
     store = OxigraphStore(raw)
     try:
-        reason = _full_reason(manifest, key, building)
         if reason is None and manifest is not None:
-            changed = [f for f in files if manifest.files.get(f.path) != digests[f.path]]
+            changed = [f for f in files if isinstance(f, ParsedFile)]
             removed = sorted(set(manifest.files) - set(digests))
             if not changed and not removed:
                 say(f"store {folder} is up to date: nothing to rebuild")
@@ -311,6 +376,7 @@ def build(
                     Manifest(key, manifest.first_year, manifest.last_year, digests).to_json(),
                 )
                 building.unlink()
+                _prune_index(folder, list(digests.values()))
                 return kg, report
             reason = "the calendar span changed"
         reason = reason or "no earlier build"
@@ -325,6 +391,7 @@ def build(
             folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
         )
         building.unlink()
+        _prune_index(folder, list(digests.values()))
         return kg, RebuildReport("full", reason)
     finally:
         raw.flush()
@@ -383,7 +450,9 @@ def _incremental(
     return RebuildReport("incremental", "input files changed", names, len(pairs))
 
 
-def _reopened(store: OxigraphStore, files: list[ParsedFile], manifest: Manifest) -> KnowledgeGraph:
+def _reopened(
+    store: OxigraphStore, files: Sequence[InputFile], manifest: Manifest
+) -> KnowledgeGraph:
     ontology = ontology_graph()
     return KnowledgeGraph(
         store=store,

@@ -528,7 +528,7 @@ def _build_section(kg: KnowledgeGraph, generated: str | None) -> str:
     out.append(
         _table(
             ["file", "triples"],
-            ([f.path, str(len(f.triples))] for f in kg.files),
+            ([f.path, str(f.triple_count)] for f in kg.files),
             cls="files",
             numeric=[False, True],
         )
