@@ -171,3 +171,12 @@ def test_the_suite_is_all_there() -> None:
 def test_refusals_name_positive_tests_only() -> None:
     """A negative test cannot be excused, and every refusal names a test of the suite."""
     assert set(REJECTS) <= {e.name for e in POSITIVES}
+
+
+def test_readme_gives_the_counts() -> None:
+    readme = " ".join((SUITE.parent.parent.parent / "README.md").read_text("utf-8").split())
+    loaded = len(POSITIVES) - len(REJECTS)
+    assert f"all {len(NEGATIVES)} negative tests" in readme
+    assert f"Of the {len(POSITIVES)} positive tests" in readme
+    assert f"{loaded} load as they are" in readme
+    assert f"{len(REJECTS)} are refused on purpose" in readme
