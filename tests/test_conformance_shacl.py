@@ -1,4 +1,4 @@
-"""The W3C SHACL Core test suite through alignkg's two SHACL engines.
+"""The W3C SHACL Core test suite through alignkg's SHACL engines.
 
 One case per test of ``tests/w3c/shacl-core/manifest.ttl`` (see ``tests/w3c/README.md``)
 and engine:
@@ -7,7 +7,8 @@ and engine:
   inference, no advanced features, warnings allowed);
 - ``compiler``: alignkg's own compilation of SHACL Core to SPARQL
   (``alignkg.shapes.compile_shapes``) run on an in-memory ``OxigraphStore``. A shape it
-  cannot compile raises ``AK300``: the test is *unsupported*.
+  cannot compile raises ``AK300``: the test is *unsupported*;
+- ``compiler-rdflib``: the same queries on an ``RdflibStore`` (``--engine rdflib``).
 
 A test passes when the engine's conformance flag and its set of results (focus node,
 path, value, source shape, constraint component, severity) are the expected report's.
@@ -19,8 +20,8 @@ The outcome of every (test, engine) is recorded in
 ``tests/w3c/shacl-core/expected-outcomes.csv``; the test asserts the outcome has not
 changed, so a regression or an improvement is noticed (after an improvement, record the
 new outcomes: ``python tests/test_conformance_shacl.py``). And a floor: every test whose
-shapes use only what alignkg's own shapes (``rules/shapes/*.ttl``) use must pass on both
-engines.
+shapes use only what alignkg's own shapes (``rules/shapes/*.ttl``) use must pass on every
+engine, but for the few ``FLOOR_GAPS``, each with its reason.
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from alignkg.shapes import PathError, PathExpr, Result, ShapeError, compile_shapes, parse_path, run
-from alignkg.store import OxigraphStore
+from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import pyshacl_results, shapes_graph
 
 SUITE = Path(__file__).parent / "w3c" / "shacl-core"
 OUTCOMES = SUITE / "expected-outcomes.csv"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
-ENGINES = ("pyshacl", "compiler")
+ENGINES = ("pyshacl", "compiler", "compiler-rdflib")
 DATA = URIRef("https://w3id.org/alignkg/graph/w3c-test-data")
 
 Key = tuple[Node, PathExpr | None, Node | None, Node, Node, Node]
@@ -153,9 +154,9 @@ def pyshacl_report(entry: Entry) -> Report:
     return _report(pyshacl_results(_graph(entry.data), _graph(entry.shapes)))
 
 
-def compiler_report(entry: Entry) -> Report:
+def compiler_report(entry: Entry, engine: str = "compiler") -> Report:
     queries = compile_shapes(_graph(entry.shapes), source=entry.shapes.name)
-    store = OxigraphStore.in_memory()
+    store = OxigraphStore.in_memory() if engine == "compiler" else RdflibStore.in_memory()
     store.add(_graph(entry.data), graph=DATA)
     return _report(run(store, queries, [DATA]))
 
@@ -173,7 +174,7 @@ def _describe(keys: frozenset[Key]) -> str:
 def outcome(entry: Entry, engine: str) -> tuple[str, str]:
     """``(pass|fail|unsupported, reason)`` of ``entry`` on ``engine``."""
     try:
-        got = pyshacl_report(entry) if engine == "pyshacl" else compiler_report(entry)
+        got = pyshacl_report(entry) if engine == "pyshacl" else compiler_report(entry, engine)
     except ShapeError as error:
         return "unsupported", f"{error.code}: {error.message}"
     except (NotImplementedError, PathError) as error:
@@ -250,6 +251,14 @@ FLOOR_GAPS = {
     ("property/datatype-ill-formed", "compiler"): (
         'the Oxigraph store turns every integer subtype into xsd:integer ("300"^^xsd:byte '
         'is kept as "300"^^xsd:integer): the datatype the shape checks is gone'
+    ),
+    ("property/datatype-ill-formed", "compiler-rdflib"): (
+        "the compiler checks the lexical forms of the datatypes SPARQL casts only, not "
+        "xsd:byte's (alignkg's shapes use none of the integer subtypes)"
+    ),
+    ("node/minInclusive-003", "compiler-rdflib"): (
+        "rdflib orders a dateTime with a timezone against one without, where SPARQL "
+        "says they are not comparable"
     ),
 }
 BY_DESIGN = "results as expected; conforms true: only violations break conformance in alignkg"
@@ -329,11 +338,12 @@ def test_the_floor_is_not_vacuous() -> None:
 
 
 def test_reports_are_compared_result_by_result() -> None:
-    """A test expecting results finds them: both engines give the class-001 results."""
+    """A test expecting results finds them: every engine gives the class-001 results."""
     entry = next(e for e in entries() if e.id == "node/class-001")
     want = expected_report(entry)
     assert len(want.results) == 2 and not want.conforms
     assert pyshacl_report(entry) == want == compiler_report(entry)
+    assert compiler_report(entry, "compiler-rdflib") == want
 
 
 def test_readme_gives_the_recorded_counts() -> None:

@@ -240,6 +240,7 @@ _NODE_KINDS = {
 }
 #: Most distinct values sh:minCount / sh:maxCount compare against (pairwise patterns).
 MAX_COUNT_BOUND = 4
+XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 _TYPE = f"{_RDF_TYPE}/{_SUBCLASS}*"
@@ -678,6 +679,10 @@ class Compiler:
                 body, variables = f"FILTER({test})", "?this"
             else:
                 body, variables = self._property_body(q, shape, predicate, param, path)
+            if body == "FILTER(false)":
+                # Never fails (sh:minCount 0, a deactivated sh:node...): no query. rdflib
+                # would keep every row of FILTER(false), a bare constant.
+                continue
             text, bindings = q.select(variables, f"{focus_text}\n{body}")
             queries.append(
                 ConstraintQuery(
@@ -729,6 +734,8 @@ class Compiler:
             k = q.const(node)
             if node.language:
                 return f"BIND(STRLANG(STR({k}), LANG({k})) AS {var})"
+            if node.datatype in (None, XSD_STRING):
+                return f"BIND(STR({k}) AS {var})"
             return f"BIND(STRDT(STR({k}), DATATYPE({k})) AS {var})"
 
         return literal
