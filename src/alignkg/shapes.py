@@ -12,8 +12,10 @@ there) once checked to be plain IRIs; every other value (classes, ``sh:in`` memb
 the compiler does not know is an error naming the shape and the component: no check is
 ever lost silently.
 
-Values of ``sh:datatype`` are matched by datatype alone: lexical forms of the datatypes
-alignkg knows are checked when the data is loaded (``alignkg.literals``).
+Values of ``sh:datatype`` are matched by datatype, and their lexical forms checked for the
+datatypes SPARQL casts (``xsd:integer``, ``decimal``, ``float``, ``double``, ``boolean``,
+``dateTime``): lexical forms of the other datatypes alignkg knows are checked when the
+data is loaded (``alignkg.literals``).
 """
 
 from __future__ import annotations
@@ -194,7 +196,14 @@ COMPONENTS: dict[URIRef, URIRef] = {
 }
 #: Components about the set of values of a path, reported once per focus node.
 _PER_FOCUS = {SH.minCount, SH.maxCount, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals}
-_PROPERTY_ONLY = _PER_FOCUS
+#: Components of property shapes only (sh:equals and sh:disjoint also apply to node
+#: shapes, where the focus node is the one value node).
+_PROPERTY_ONLY = _PER_FOCUS - {SH.equals, SH.disjoint}
+#: Datatypes whose lexical forms SPARQL checks by a cast (an ill-formed literal fails it).
+_CASTS = {
+    URIRef(f"http://www.w3.org/2001/XMLSchema#{name}")
+    for name in ("integer", "decimal", "float", "double", "boolean", "dateTime")
+}
 #: SHACL predicates that are not constraints of their own.
 _NOT_CONSTRAINTS = {
     SH.path,
@@ -231,6 +240,7 @@ _NODE_KINDS = {
 }
 #: Most distinct values sh:minCount / sh:maxCount compare against (pairwise patterns).
 MAX_COUNT_BOUND = 4
+XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 _TYPE = f"{_RDF_TYPE}/{_SUBCLASS}*"
@@ -458,8 +468,9 @@ class Compiler:
         if predicate == SH.datatype:
             if param == RDFS.Literal:
                 return f"!isLiteral({v})"
-            self._iri(shape, param)
-            return f"!(isLiteral({v}) && sameTerm(datatype({v}), {q.const(param)}))"
+            cast = self._iri(shape, param)
+            well_formed = f" && COALESCE(isLiteral({cast}({v})), false)" if param in _CASTS else ""
+            return f"!(isLiteral({v}) && sameTerm(datatype({v}), {q.const(param)}){well_formed})"
         if predicate == SH.nodeKind:
             if param not in _NODE_KINDS:
                 raise self._error(shape, f"unknown sh:nodeKind {param!r}")
@@ -484,6 +495,14 @@ class Compiler:
             return "!(" + " || ".join(_same(v, q.const(m), m) for m in allowed) + ")"
         if predicate == SH.hasValue:
             return f"!{_same(v, q.const(param), param)}"
+        if predicate in (SH.equals, SH.disjoint):  # node shapes: the value is the focus
+            other, a = self._iri(shape, param), q.fresh()
+            if predicate == SH.disjoint:
+                return f"EXISTS {{ {v} {other} {v} }}"
+            return (
+                f"(NOT EXISTS {{ {v} {other} {v} }} || "
+                f"EXISTS {{ {v} {other} {a} FILTER(!sameTerm({a}, {v})) }})"
+            )
         if predicate == SH.node:
             return self._fails(q, param, v, stack)
         if predicate == SH["not"]:
@@ -602,7 +621,8 @@ class Compiler:
                 f"{subclass} {_SUBCLASS}* {q.const(cls)} . {var} {_RDF_TYPE} {subclass} ."
             )
         for node in self.graph.objects(shape, SH.targetNode):
-            patterns.append(f"VALUES {var} {{ {self._iri(shape, node)} }}")
+            if not isinstance(node, RdfLiteral):  # literals: see _focuses
+                patterns.append(f"VALUES {var} {{ {self._iri(shape, node)} }}")
         for predicate in self.graph.objects(shape, SH.targetSubjectsOf):
             patterns.append(f"{var} {self._iri(shape, predicate)} [] .")
         for predicate in self.graph.objects(shape, SH.targetObjectsOf):
@@ -638,11 +658,31 @@ class Compiler:
                 raise self._error(shape, f"{predicate} needs a property shape (sh:path)")
             q = _Query()
             focus_text = focus(q, "?this")
-            if path is None:
+            if path is None and predicate == SH.equals:
+                # Two kinds of result: the focus node is not a value of the other
+                # property (reported with the focus as value), or that property has
+                # other values (reported with each of them).
+                other = self._iri(shape, param)
+                q2 = _Query()
+                text, bindings = q2.select(
+                    "?this ?value",
+                    f"{focus(q2, '?this')}\n?this {other} ?value FILTER(!sameTerm(?value, ?this))",
+                )
+                queries.append(
+                    ConstraintQuery(
+                        shape, COMPONENTS[predicate], severity, messages, None, text, bindings
+                    )
+                )
+                body, variables = f"FILTER NOT EXISTS {{ ?this {other} ?this }}", "?this"
+            elif path is None:
                 test = self._value_condition(q, shape, predicate, param, "?this", ())
                 body, variables = f"FILTER({test})", "?this"
             else:
                 body, variables = self._property_body(q, shape, predicate, param, path)
+            if body == "FILTER(false)":
+                # Never fails (sh:minCount 0, a deactivated sh:node...): no query. rdflib
+                # would keep every row of FILTER(false), a bare constant.
+                continue
             text, bindings = q.select(variables, f"{focus_text}\n{body}")
             queries.append(
                 ConstraintQuery(
@@ -653,7 +693,8 @@ class Compiler:
                     path,
                     text,
                     bindings,
-                    value_is_focus=path is None,
+                    # sh:hasValue reports no value (the value it looked for is the shape's)
+                    value_is_focus=path is None and predicate != SH.hasValue,
                 )
             )
         for nested in self.graph.objects(shape, SH.property):
@@ -672,6 +713,32 @@ class Compiler:
             return f"{focus(q, outer)}\n{outer} {path_sparql(path)} {var} ."
 
         return values
+
+    def _focuses(self, shape: Node) -> list[Focus]:
+        """The focus patterns of a targeted shape: one for its IRI and class targets, one
+        for each literal ``sh:targetNode`` (bound at run time, by a BIND first in the
+        query's group: in a UNION branch a bound constant is out of scope on a server)."""
+        focuses = [self._targets(shape)] if self._target_patterns(_Query(), shape, "?x") else []
+        literals = [
+            n for n in self.graph.objects(shape, SH.targetNode) if isinstance(n, RdfLiteral)
+        ]
+        for node in sorted(literals):
+            focuses.append(self._literal_target(node))
+        return focuses
+
+    @staticmethod
+    def _literal_target(node: RdfLiteral) -> Focus:
+        def literal(q: _Query, var: str) -> str:
+            # Rebuilt from its parts: pyoxigraph 0.5 leaves the variable unbound in
+            # BIND(?k AS ?x) (or COALESCE(?k)) when ?k comes by substitution.
+            k = q.const(node)
+            if node.language:
+                return f"BIND(STRLANG(STR({k}), LANG({k})) AS {var})"
+            if node.datatype in (None, XSD_STRING):
+                return f"BIND(STR({k}) AS {var})"
+            return f"BIND(STRDT(STR({k}), DATATYPE({k})) AS {var})"
+
+        return literal
 
     def _targets(self, shape: Node) -> Focus:
         def targets(q: _Query, var: str) -> str:
@@ -721,7 +788,8 @@ class Compiler:
             self._fails(_Query(), shape, "?x", ())
         for shape in shapes:
             if self._targeted(shape):
-                queries += self._shape_queries(shape, self._targets(shape), ())
+                for focus in self._focuses(shape):
+                    queries += self._shape_queries(shape, focus, ())
         return queries
 
 
