@@ -19,6 +19,7 @@ import pytest
 from alignkg import rebuild, stages
 from alignkg.build import assemble
 from alignkg.errors import InputError, UsageError
+from alignkg.kg import ParsedFile
 from alignkg.namespace import DERIVED_GRAPH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +59,7 @@ def _level_change(kg: Path) -> None:
     text = path.read_text(encoding="utf-8")
     marker = "ak:indicator ak:ConfidenceBuilding ;\n    ak:level ak:Low ;"
     assert marker in text
-    path.write_text(
-        text.replace(marker, marker.replace("ak:Low", "ak:High"), 1), encoding="utf-8"
-    )
+    path.write_text(text.replace(marker, marker.replace("ak:Low", "ak:High"), 1), encoding="utf-8")
 
 
 def _new_dyad_file(kg: Path) -> None:
@@ -77,7 +76,9 @@ def _span_moved(kg: Path) -> None:
     text = path.read_text(encoding="utf-8")
     marker = 'ak:startDate "1992-12-18"^^xsd:date'
     assert marker in text
-    path.write_text(text.replace(marker, 'ak:startDate "1988-12-18"^^xsd:date', 1), encoding="utf-8")
+    path.write_text(
+        text.replace(marker, 'ak:startDate "1988-12-18"^^xsd:date', 1), encoding="utf-8"
+    )
 
 
 def _nothing(kg: Path) -> None:
@@ -235,3 +236,53 @@ def test_kill_during_a_build_never_leaves_a_mixed_store(
     kg, _report = rebuild.build([copy], folder=out / "cache")
     assert not (out / "cache" / "BUILDING").exists()
     assert _fingerprint(kg) == _fingerprint(assemble([copy]))
+
+
+def test_unchanged_files_are_not_parsed_again(
+    copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a one-file change only that file is parsed; the others come from the index,
+    with the same triple counts and subject lines a parse gives."""
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    _level_change(copy)
+    parsed: list[str] = []
+    real_read = rebuild.read_file
+
+    def counting(path: Path) -> ParsedFile:
+        parsed.append(path.name)
+        return real_read(path)
+
+    monkeypatch.setattr(rebuild, "read_file", counting)
+    kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "incremental"
+    assert parsed == ["china-russia.ttl"]
+    for file in kg.files:
+        fresh = real_read(copy / Path(file.path).name)
+        assert isinstance(file, ParsedFile) == (Path(file.path).name == "china-russia.ttl")
+        assert (file.triple_count, dict(file.subject_lines)) == (
+            fresh.triple_count,
+            fresh.subject_lines,
+        )
+    indexed = next(f for f in kg.files if isinstance(f, rebuild.IndexedFile))
+    fresh = real_read(copy / Path(indexed.path).name)
+    assert len(indexed.triples) == indexed.triple_count, "parsed when asked for"
+    assert _named(indexed.triples) == _named(fresh.triples)
+
+
+def _named(triples: object) -> set[str]:
+    """Triples without blank nodes (whose labels differ from one parse to the next)."""
+    return {str(t) for t in triples if "_:" not in str(t)}  # type: ignore[attr-defined]
+
+
+def test_a_lost_index_means_parsing_again(copy: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    rebuild.build([copy], folder=folder)
+    shutil.rmtree(folder / "index")
+    kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "incremental", "a file without an index entry counts as changed"
+    assert all(isinstance(f, ParsedFile) for f in kg.files)
+    assert _fingerprint(kg) == _fingerprint(assemble([copy]))
+    del kg  # releases the store
+    _kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "unchanged"
