@@ -28,21 +28,15 @@ from alignkg.store import Row, Store
 
 Format = Literal["table", "csv", "tsv", "json"]
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FORBIDDEN = re.compile(
-    r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|SERVICE)\b", re.IGNORECASE
-)
-_COMMENT_OR_STRING = re.compile(
-    r"#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|<[^>\s]*>"
-)
-#: Also hides variables and prefixed names, so that ?load or ex:drop are not keywords.
-_NOT_KEYWORDS = re.compile(
-    _COMMENT_OR_STRING.pattern + r"|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]+"
-)
 
 
 # A SPARQL tokenizer, to read keywords where SPARQL reads them: after ``<`` used as
 # less-than (``FILTER(?a<?b)SERVICE<...>``), after a prefixed name ending in an escaped
 # quote or ``#`` (``ex:a\\'``), or spelt with ``\\u`` escapes (decoded before parsing).
+# Keywords are compared after str.upper(), as rdflib's parser compares them: it reads
+# ``ſERVICE`` (a long s) as SERVICE. Names, language tags (``"x"@en-drop``) and
+# variables (``?a·drop``) are read whole, as SPARQL reads them, so that the keywords
+# inside them are not refused.
 _PN_ESCAPE = r"\\[_~.\-!$&'()*+,;=/?#@%]"
 _TOKEN = re.compile(
     r"""
@@ -50,7 +44,7 @@ _TOKEN = re.compile(
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                  |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<variable>[?$]\w+)
+    | (?P<variable>[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+)
     | (?P<language>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
     | (?P<blank>_:[\w.\-]+)
     | (?P<name>(?:[^\W\d_][\w.\-]*)?:(?:(?:[\w:]|%[0-9A-Fa-f]{2}|ESC)(?:[\w.:\-]|%[0-9A-Fa-f]{2}|ESC)*)?)
@@ -99,9 +93,7 @@ def load(name_or_path: str) -> str:
 def refuse_unsafe(text: str) -> None:
     """Refuse updates, LOAD and SERVICE (outside comments, strings and IRIs), wherever a
     SPARQL parser would read them as keywords, ``\\u`` escapes included."""
-    visible = _NOT_KEYWORDS.sub(" ", text)
-    match = _FORBIDDEN.search(visible)
-    keywords = [match.group(1).upper()] if match else []
+    keywords: list[str] = []
     for variant in (text, _unescape(text)):
         keywords.extend(_keywords(variant))
     if keywords:
