@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+import pyoxigraph as ox
 from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
 from rdflib.namespace import XSD
@@ -102,6 +103,15 @@ def refuse_unsafe(text: str) -> None:
         )
 
 
+def _iri(binding: str, iri: str) -> URIRef:
+    """``iri`` as an IRI, checked as RDF checks it (no spaces, no ``<>"{}|^`\\``)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as error:
+        raise UsageError(f"--bind {binding!r}: {iri!r} is not a valid IRI ({error})") from None
+    return URIRef(iri)
+
+
 def parse_binding(text: str) -> tuple[str, Node]:
     """``var=value`` as a variable name and an RDF term."""
     name, sep, value = text.partition("=")
@@ -110,10 +120,10 @@ def parse_binding(text: str) -> tuple[str, Node]:
         raise UsageError(f"--bind {text!r}: expected var=value, e.g. --bind dyad=CHN-RUS")
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
-        return name, URIRef(value[1:-1])
+        return name, _iri(text, value[1:-1])
     prefix, colon, local = value.partition(":")
     if colon and prefix in PREFIXES and not local.startswith("//"):
-        return name, URIRef(PREFIXES[prefix] + local)
+        return name, _iri(text, PREFIXES[prefix] + local)
     if re.fullmatch(r"[+-]?\d+", value):
         return name, RdfLiteral(value, datatype=XSD.integer)
     if name == "dyad":
