@@ -181,10 +181,18 @@ def write_store(kg: KnowledgeGraph, store_dir: Path) -> int:
             old = Path(
                 tempfile.mkdtemp(prefix=f".{store_dir.name}.", suffix=".old", dir=store_dir.parent)
             )
-            os.replace(store_dir, old / "store")
-        os.replace(building, store_dir)
-        if old is not None:
+            try:
+                os.replace(store_dir, old / "store")
+                os.replace(building, store_dir)
+            except BaseException:
+                # Put the previous store back where it was (if it was moved away).
+                if (old / "store").exists() and not store_dir.exists():
+                    os.replace(old / "store", store_dir)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(building, store_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
