@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import multiprocessing
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +23,7 @@ from rdflib import URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from alignkg.errors import QueryError, UsageError
+from alignkg.errors import AlignkgError, QueryError, UsageError
 from alignkg.namespace import PREFIXES
 from alignkg.resources import query_files, query_text
 from alignkg.stages import dyad_iri
@@ -137,6 +139,51 @@ def run(
     """Run a SELECT query; return its variable names (in SELECT order) and rows."""
     refuse_unsafe(text)
     return store.select_table(text, bindings)
+
+
+def run_limited(
+    store: Store, text: str, bindings: Mapping[str, Node] | None, timeout: float
+) -> tuple[list[str], list[Row]]:
+    """:func:`run` under a time limit, in a worker process (forked, so it shares the
+    store as it is): a query past ``timeout`` seconds is stopped (the worker killed) and
+    refused with an error. The same mechanism as ``alignkg serve``: the engine cannot be
+    interrupted from inside, so the process that runs it is ended."""
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout {timeout:g}: the time limit must be a positive number")
+    refuse_unsafe(text)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def work() -> None:
+        try:
+            send.send(("rows", run(store, text, bindings)))
+        except AlignkgError as error:
+            send.send(("error", str(error)))
+        except Exception as error:  # any other failure: reported to the parent as an error
+            send.send(("error", f"query failed: {error}"))
+
+    worker = context.Process(target=work, name="alignkg-query", daemon=True)
+    worker.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise QueryError(
+                f"query timed out: it ran past the limit of {timeout:g} s (--timeout); "
+                "narrow it or raise the limit"
+            )
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            raise QueryError(f"the query worker ended with code {worker.exitcode}") from None
+    finally:
+        receive.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+    if kind == "error":
+        raise QueryError(value)
+    names, rows = value
+    return names, rows
 
 
 def _cell(value: Node | None) -> str:
