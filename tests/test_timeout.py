@@ -11,6 +11,7 @@ killed at the limit).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +94,52 @@ def test_expensive_queries_time_out_while_cheap_ones_are_answered(
     finally:
         for client in clients:
             client.close()
+
+
+#: A query Oxigraph's own time limit does cancel: it then answers 200 with a body cut off
+#: by "The SPARQL operation has been cancelled", which must never reach the client.
+CANCELLABLE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?x ?c }"
+
+
+@pytest.mark.parametrize("how", ["get", "form"])
+def test_a_query_the_engine_cancels_is_a_timeout_not_a_broken_answer(
+    served: Running, how: str
+) -> None:
+    with httpx.Client(timeout=120) as client:
+        if how == "get":
+            answer = client.get(
+                served.endpoint, params={"query": CANCELLABLE}, headers={"Accept": JSON}
+            )
+        else:
+            answer = client.post(
+                served.endpoint, data={"query": CANCELLABLE}, headers={"Accept": JSON}
+            )
+        assert answer.status_code == 504, answer.text[:300]
+        assert TIMED_OUT in answer.text
+        _cheap_round(client, served)
+
+
+def test_a_query_retried_after_a_restart_keeps_its_time_limit(served: Running) -> None:
+    """Two expensive queries a moment apart: the first one's restart of the engine cuts the
+    second, which is retried on the new engine within what remains of its own limit; both
+    get the timeout status, and the server answers afterwards."""
+    answers: list[httpx.Response] = []
+
+    def expensive() -> None:
+        with httpx.Client(timeout=120) as client:
+            answers.append(client.post(served.endpoint, data={"query": EXPENSIVE}))
+
+    first = threading.Thread(target=expensive)
+    first.start()
+    time.sleep(0.5)
+    second = threading.Thread(target=expensive)
+    second.start()
+    first.join()
+    second.join()
+    assert [a.status_code for a in answers] == [504, 504]
+    assert all(TIMED_OUT in a.text for a in answers)
+    with httpx.Client(timeout=120) as client:
+        _cheap_round(client, served)
 
 
 # --- alignkg query --timeout ---------------------------------------------------------------

@@ -245,8 +245,11 @@ class Child:
             "--bind",
             f"127.0.0.1:{port}",
             "--union-default-graph",
+            # Oxigraph's own limit is only a backstop, later than the front's: when it
+            # cancels a query it answers 200 with the body cut off ("The SPARQL operation
+            # has been cancelled"), which must never be relayed as an answer.
             "--timeout-s",
-            str(max(1, math.ceil(self.timeout))),
+            str(math.ceil(self.timeout + GRACE_SECONDS) + 2),
         ]
 
     @staticmethod
@@ -391,11 +394,14 @@ class Upstream:
     async def forward(self, form: list[tuple[str, str]], accept: str) -> Response:
         """Run a query (already checked) on the child and relay its answer."""
         assert self._restarting is not None
+        # One deadline for the request: a retry on a replaced child gets what remains.
+        deadline = asyncio.get_running_loop().time() + self.timeout + GRACE_SECONDS
         for attempt in range(2):
-            async with self._restarting:  # wait while the child is being replaced
-                generation = self.child.generation
+            generation = self.child.generation
             try:
-                async with asyncio.timeout(self.timeout + GRACE_SECONDS):
+                async with asyncio.timeout_at(deadline):
+                    async with self._restarting:  # wait while the child is being replaced
+                        generation = self.child.generation
                     return await self._send(form, accept)
             except TimeoutError:
                 self._restart_later(generation)
