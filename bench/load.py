@@ -326,7 +326,9 @@ def report(
         "",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPU(s) (shared by the server, "
         f"its Oxigraph child and the clients), Python {platform.python_version()}, "
-        f"pyoxigraph {_version('pyoxigraph')}, alignkg {_version('alignkg')}",
+        f"pyoxigraph {_version('pyoxigraph')}, alignkg {_version('alignkg')}; load average "
+        f"{args.load_before:.1f} before the run and {os.getloadavg()[0]:.1f} after it (other "
+        "work on the machine counts: compare runs made alike)",
         f"- data: {', '.join(args.kg)} ({quads} quads served; {resources} events and "
         f"sources to look up; {args.dyads} dyads)",
         f"- server: `alignkg serve --timeout {args.timeout:g}` (a query past the limit gets "
@@ -398,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.kg = args.kg or ["kg"]
     args.hey_seconds = args.hey_seconds or args.seconds / 2
+    args.load_before = os.getloadavg()[0]
     if not args.no_hey and shutil.which("hey") is None:
         raise SystemExit("hey is not installed (apt-get install hey), or pass --no-hey")
 
