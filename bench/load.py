@@ -321,8 +321,7 @@ def report(
         "# Load test of `alignkg serve`",
         "",
         f"Run {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} with "
-        f"`python bench/load.py {' '.join(sys.argv[1:])}`".rstrip()
-        + ".",
+        f"`{' '.join(['python bench/load.py', *sys.argv[1:]])}`.",
         "",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPU(s) (shared by the server, "
         f"its Oxigraph child and the clients), Python {platform.python_version()}, "
