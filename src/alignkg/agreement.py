@@ -30,6 +30,7 @@ from alignkg.build import InputFile, KnowledgeGraph, assemble
 from alignkg.errors import UsageError
 from alignkg.ladder import Ladder
 from alignkg.namespace import AK, DATA_GRAPH, INFERRED_GRAPH
+from alignkg.output import write_atomic
 from alignkg.resources import query_text
 from alignkg.stages import dyad_code, dyad_iri, year_literal
 from alignkg.store import triples_under
@@ -207,7 +208,7 @@ def coder_graph(kg: KnowledgeGraph, coder: Coder, every_event: set[str]) -> Know
     triples = coder_triples(kg.files, every_event - coder.events)
     with tempfile.TemporaryDirectory(prefix="alignkg-coder-") as folder:
         path = Path(folder) / f"{_local_name(coder.iri) or 'coder'}.nt"
-        path.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+        write_atomic(path, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
         return assemble([path], engine=kg.store.engine, until=kg.last_year)
 
 

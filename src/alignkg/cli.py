@@ -339,7 +339,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     remote = _remote(args)
     # With --endpoint and no --kg, query what an earlier build --endpoint left there.
     store = remote if remote is not None and not args.kg else _load(args).store
-    names, rows = query.run(store, text, bindings)
+    if args.timeout is None:
+        names, rows = query.run(store, text, bindings)
+    else:
+        names, rows = query.run_limited(store, text, bindings, args.timeout)
     print(query.render(names, rows, fmt=args.format), end="")
     return 0
 
@@ -615,6 +618,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("table", "csv", "tsv", "json"), default="table")
     p.add_argument("--list", action="store_true", help="list the named queries")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop the query after this many seconds (exit code 2; default: no limit)",
+    )
 
     p = _command(
         sub,

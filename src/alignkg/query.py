@@ -10,17 +10,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import multiprocessing
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+import pyoxigraph as ox
 from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from alignkg.errors import QueryError, UsageError
+from alignkg.errors import AlignkgError, QueryError, UsageError
 from alignkg.namespace import PREFIXES
 from alignkg.resources import query_files, query_text
 from alignkg.stages import dyad_iri
@@ -28,21 +31,15 @@ from alignkg.store import Row, Store
 
 Format = Literal["table", "csv", "tsv", "json"]
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FORBIDDEN = re.compile(
-    r"\b(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|SERVICE)\b", re.IGNORECASE
-)
-_COMMENT_OR_STRING = re.compile(
-    r"#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|<[^>\s]*>"
-)
-#: Also hides variables and prefixed names, so that ?load or ex:drop are not keywords.
-_NOT_KEYWORDS = re.compile(
-    _COMMENT_OR_STRING.pattern + r"|[?$]\w+|[A-Za-z][\w.-]*:[\w.-]*|:[\w.-]+"
-)
 
 
 # A SPARQL tokenizer, to read keywords where SPARQL reads them: after ``<`` used as
 # less-than (``FILTER(?a<?b)SERVICE<...>``), after a prefixed name ending in an escaped
 # quote or ``#`` (``ex:a\\'``), or spelt with ``\\u`` escapes (decoded before parsing).
+# Keywords are compared after str.upper(), as rdflib's parser compares them: it reads
+# ``ſERVICE`` (a long s) as SERVICE. Names, language tags (``"x"@en-drop``) and
+# variables (``?a·drop``) are read whole, as SPARQL reads them, so that the keywords
+# inside them are not refused.
 _PN_ESCAPE = r"\\[_~.\-!$&'()*+,;=/?#@%]"
 _TOKEN = re.compile(
     r"""
@@ -50,7 +47,7 @@ _TOKEN = re.compile(
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                  |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<variable>[?$]\w+)
+    | (?P<variable>[?$][\w\u00b7\u0300-\u036f\u203f\u2040]+)
     | (?P<language>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
     | (?P<blank>_:[\w.\-]+)
     | (?P<name>(?:[^\W\d_][\w.\-]*)?:(?:(?:[\w:]|%[0-9A-Fa-f]{2}|ESC)(?:[\w.:\-]|%[0-9A-Fa-f]{2}|ESC)*)?)
@@ -99,15 +96,22 @@ def load(name_or_path: str) -> str:
 def refuse_unsafe(text: str) -> None:
     """Refuse updates, LOAD and SERVICE (outside comments, strings and IRIs), wherever a
     SPARQL parser would read them as keywords, ``\\u`` escapes included."""
-    visible = _NOT_KEYWORDS.sub(" ", text)
-    match = _FORBIDDEN.search(visible)
-    keywords = [match.group(1).upper()] if match else []
+    keywords: list[str] = []
     for variant in (text, _unescape(text)):
         keywords.extend(_keywords(variant))
     if keywords:
         raise QueryError(
             f"refused: {keywords[0]} is not allowed; alignkg runs read-only queries only"
         )
+
+
+def _iri(binding: str, iri: str) -> URIRef:
+    """``iri`` as an IRI, checked as RDF checks it (no spaces, no ``<>"{}|^`\\``)."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as error:
+        raise UsageError(f"--bind {binding!r}: {iri!r} is not a valid IRI ({error})") from None
+    return URIRef(iri)
 
 
 def parse_binding(text: str) -> tuple[str, Node]:
@@ -118,10 +122,10 @@ def parse_binding(text: str) -> tuple[str, Node]:
         raise UsageError(f"--bind {text!r}: expected var=value, e.g. --bind dyad=CHN-RUS")
     value = value.strip()
     if value.startswith("<") and value.endswith(">"):
-        return name, URIRef(value[1:-1])
+        return name, _iri(text, value[1:-1])
     prefix, colon, local = value.partition(":")
     if colon and prefix in PREFIXES and not local.startswith("//"):
-        return name, URIRef(PREFIXES[prefix] + local)
+        return name, _iri(text, PREFIXES[prefix] + local)
     if re.fullmatch(r"[+-]?\d+", value):
         return name, RdfLiteral(value, datatype=XSD.integer)
     if name == "dyad":
@@ -135,6 +139,51 @@ def run(
     """Run a SELECT query; return its variable names (in SELECT order) and rows."""
     refuse_unsafe(text)
     return store.select_table(text, bindings)
+
+
+def run_limited(
+    store: Store, text: str, bindings: Mapping[str, Node] | None, timeout: float
+) -> tuple[list[str], list[Row]]:
+    """:func:`run` under a time limit, in a worker process (forked, so it shares the
+    store as it is): a query past ``timeout`` seconds is stopped (the worker killed) and
+    refused with an error. The same mechanism as ``alignkg serve``: the engine cannot be
+    interrupted from inside, so the process that runs it is ended."""
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout {timeout:g}: the time limit must be a positive number")
+    refuse_unsafe(text)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def work() -> None:
+        try:
+            send.send(("rows", run(store, text, bindings)))
+        except AlignkgError as error:
+            send.send(("error", str(error)))
+        except Exception as error:  # any other failure: reported to the parent as an error
+            send.send(("error", f"query failed: {error}"))
+
+    worker = context.Process(target=work, name="alignkg-query", daemon=True)
+    worker.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise QueryError(
+                f"query timed out: it ran past the limit of {timeout:g} s (--timeout); "
+                "narrow it or raise the limit"
+            )
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            raise QueryError(f"the query worker ended with code {worker.exitcode}") from None
+    finally:
+        receive.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+    if kind == "error":
+        raise QueryError(value)
+    names, rows = value
+    return names, rows
 
 
 def _cell(value: Node | None) -> str:

@@ -11,7 +11,9 @@ port. In front of it, a Starlette application on ``host:port`` (loopback only):
   rest is forwarded with its ``Accept`` header, and the child's status, content type
   and body are relayed. A query that runs past the time limit is answered with an
   error (504) and the child is restarted, since Oxigraph does not stop every query
-  at its own limit.
+  at its own limit (and answers 200 with a cut-off body when it does). At most
+  ``RUNNING`` queries run at once; the others wait their turn (up to
+  ``QUEUE_SECONDS``, then 503), and their time limit starts when they run.
 - ``/`` and ``/static/...``: the files of ``alignkg.web``.
 - ``/api/...``: the JSON API of the evidence browser (:mod:`alignkg.api`), answered
   in-process from the built store.
@@ -61,6 +63,12 @@ from alignkg.validate import Report, validate
 STARTUP_SECONDS = 30.0
 #: Extra time given to the child beyond the query time limit before giving up on it.
 GRACE_SECONDS = 1.0
+#: Queries run by the child at once; the others wait their turn (their time limit starts
+#: when they run), so that a burst of clients does not push every query past the limit
+#: (and a query past the limit restarts the child, cutting the others).
+RUNNING = max(4, 2 * (os.cpu_count() or 1))
+#: How long a query may wait for its turn before the endpoint answers 503.
+QUEUE_SECONDS = 60.0
 #: The largest request body accepted at /sparql, and the largest result relayed.
 MAX_REQUEST_BYTES = 1 << 20
 MAX_RESULT_BYTES = 256 << 20
@@ -181,10 +189,18 @@ def write_store(kg: KnowledgeGraph, store_dir: Path) -> int:
             old = Path(
                 tempfile.mkdtemp(prefix=f".{store_dir.name}.", suffix=".old", dir=store_dir.parent)
             )
-            os.replace(store_dir, old / "store")
-        os.replace(building, store_dir)
-        if old is not None:
+            try:
+                os.replace(store_dir, old / "store")
+                os.replace(building, store_dir)
+            except BaseException:
+                # Put the previous store back where it was (if it was moved away).
+                if (old / "store").exists() and not store_dir.exists():
+                    os.replace(old / "store", store_dir)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
             shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(building, store_dir)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
@@ -237,8 +253,11 @@ class Child:
             "--bind",
             f"127.0.0.1:{port}",
             "--union-default-graph",
+            # Oxigraph's own limit is only a backstop, later than the front's: when it
+            # cancels a query it answers 200 with the body cut off ("The SPARQL operation
+            # has been cancelled"), which must never be relayed as an answer.
             "--timeout-s",
-            str(max(1, math.ceil(self.timeout))),
+            str(math.ceil(self.timeout + GRACE_SECONDS) + 2),
         ]
 
     @staticmethod
@@ -324,11 +343,13 @@ class Upstream:
         self.timeout = timeout
         self.client: httpx.AsyncClient | None = None
         self._restarting: asyncio.Lock | None = None
+        self._running: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[str]] = set()
 
     async def open(self) -> None:
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout + GRACE_SECONDS))
         self._restarting = asyncio.Lock()
+        self._running = asyncio.Semaphore(RUNNING)
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -381,13 +402,32 @@ class Upstream:
         return Response(bytes(body), status_code=response.status_code, media_type=media)
 
     async def forward(self, form: list[tuple[str, str]], accept: str) -> Response:
-        """Run a query (already checked) on the child and relay its answer."""
+        """Run a query (already checked) on the child, in its turn, and relay its answer."""
+        assert self._running is not None
+        try:
+            async with asyncio.timeout(QUEUE_SECONDS):
+                await self._running.acquire()
+        except TimeoutError:
+            return PlainTextResponse(
+                f"the endpoint is busy: the query waited {QUEUE_SECONDS:g} s for its turn; "
+                "try again later",
+                status_code=503,
+            )
+        try:
+            return await self._forward(form, accept)
+        finally:
+            self._running.release()
+
+    async def _forward(self, form: list[tuple[str, str]], accept: str) -> Response:
         assert self._restarting is not None
+        # One deadline for the request: a retry on a replaced child gets what remains.
+        deadline = asyncio.get_running_loop().time() + self.timeout + GRACE_SECONDS
         for attempt in range(2):
-            async with self._restarting:  # wait while the child is being replaced
-                generation = self.child.generation
+            generation = self.child.generation
             try:
-                async with asyncio.timeout(self.timeout + GRACE_SECONDS):
+                async with asyncio.timeout_at(deadline):
+                    async with self._restarting:  # wait while the child is being replaced
+                        generation = self.child.generation
                     return await self._send(form, accept)
             except TimeoutError:
                 self._restart_later(generation)

@@ -1365,7 +1365,7 @@ def _completeness(
 
     with tempfile.TemporaryDirectory(prefix="alignkg-import-") as folder:
         written = Path(folder) / name
-        written.write_text(text, encoding="utf-8")
+        write_atomic(written, text)
         kg = assemble([written, *files])
         findings = shacl_findings(kg, kind="completeness")
     problems = []
