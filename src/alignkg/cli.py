@@ -1,7 +1,9 @@
 """The ``alignkg`` command line: a thin layer over the library.
 
-Exit codes: 0 success (validation: clean or warnings only), 1 validation violations,
-2 bad input or runtime error. Only this module prints or exits.
+Exit codes: 0 success (validation: clean or warnings only), 2 bad input (a file that
+does not load, or a coding with validation violations: ``validate`` and ``build`` then
+write nothing) or a runtime error. Every problem is reported as
+``path:line:column: CODE: text``. Only this module prints or exits.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import pyoxigraph as ox
 
 from alignkg import evidence, export, query, stages
 from alignkg.build import KnowledgeGraph, assemble
-from alignkg.errors import AlignkgError, UsageError
+from alignkg.errors import AlignkgError, InputError, UsageError
 from alignkg.output import write_atomic
 from alignkg.remote import RemoteStore
 from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import Report, report_turtle, validate
 
-EPILOG = "Exit codes: 0 success, 1 validation violations, 2 bad input or error."
+EPILOG = "Exit codes: 0 success (warnings allowed), 2 bad input (violations included) or error."
 
 
 class _Progress:
@@ -92,7 +94,21 @@ def _remote(args: argparse.Namespace) -> RemoteStore | None:
     )
 
 
+def _warn(kg: KnowledgeGraph) -> KnowledgeGraph:
+    """Print what the loader accepted with a remark (e.g. an owl:imports not followed)."""
+    for parsed in kg.files:
+        for warning in parsed.warnings:
+            print(warning, file=sys.stderr)
+    return kg
+
+
 def _load(
+    args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
+) -> KnowledgeGraph:
+    return _warn(_assemble(args, paths, until))
+
+
+def _assemble(
     args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
 ) -> KnowledgeGraph:
     chosen = list(paths or getattr(args, "kg", None) or [Path("kg")])
@@ -143,7 +159,7 @@ def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
     progress = _Progress(args.quiet)
     kg, done = rebuild.build(chosen, folder=folder, progress=progress)
     progress(f"store {folder}: {done.describe()}")
-    return kg
+    return _warn(kg)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -151,6 +167,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = _Progress(args.quiet)
     report = validate(kg)
     progress(f"validated: {report.summary()}")
+    if report.violations:
+        _print_report(report)
+        print(f"build: {report.summary()}; nothing written", file=sys.stderr)
+        return report.exit_code
     out: Path = args.out
     rows = stages.stage_rows(kg.store)
     for reading in ("strict", "manifested"):
@@ -794,6 +814,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except InputError as error:
+        # Bad input: the message starts with where to look (path:line:column: CODE: ...).
+        first, _, rest = str(error).partition("\n")
+        if error.location.line:
+            print(first, file=sys.stderr)
+        else:
+            print(f"alignkg: error: {first}", file=sys.stderr)
+        if rest:
+            print(rest, file=sys.stderr)
+        return error.exit_code
     except AlignkgError as error:
         print(f"alignkg: error: {error}", file=sys.stderr)
         return error.exit_code
