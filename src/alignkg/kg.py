@@ -51,6 +51,8 @@ _OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
 _PRECEDENCE = (AK_NS + "requires", AK_NS + "precedes")
 #: Control characters no coded text has (tab, line feed and carriage return are allowed).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: A language value the completeness shape accepts (it reports the others, e.g. "English").
+_SHAPED_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _DTD = re.compile(r"<!(DOCTYPE|ENTITY)\b", re.IGNORECASE)
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -324,13 +326,14 @@ def _check_literals(triples: Sequence[ox.Triple], text: str, path: str) -> None:
             problem = lexical_problem(value, literal.datatype.value)
         if not problem and triple.predicate.value == _DCTERMS_LANGUAGE:
             problem = language_problem(value)
-            if not problem and canonical_language(value) != value:
+            canonical = canonical_language(value)
+            if not problem and _SHAPED_LANGUAGE.match(value) and canonical != value:
                 line, column = _find(text, f'"{value}"', f"'{value}'", value)
                 raise InputError(
                     Location(path, line, column),
                     "AK112",
                     f'language "{value}" is not in the canonical case of BCP 47: write '
-                    f'"{canonical_language(value)}" (tags are case-insensitive, but '
+                    f'"{canonical}" (tags are case-insensitive, but '
                     "dcterms:language values are compared as strings: two spellings "
                     "would count as two languages)",
                 )
@@ -347,12 +350,17 @@ def _find_escape(text: str, code: int, value: str) -> tuple[int, int]:
     return _find(text, value)
 
 
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """The IRI, blank node id or lexical form of ``term`` (a quoted triple as text)."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
 def _imports(triples: Sequence[ox.Triple], text: str, path: str) -> list[InputWarning]:
     """An ``owl:imports`` in a data file: kept as a triple, never followed."""
     found = []
     for triple in triples:
         if triple.predicate.value == _OWL_IMPORTS:
-            target = triple.object.value
+            target = _value(triple.object)
             line, column = _find(text, f"<{target}>", "owl:imports", "imports")
             found.append(
                 InputWarning(
@@ -403,7 +411,7 @@ def check_precedence(files: Sequence[ParsedFile], paths: Sequence[Path]) -> None
     for parsed, path in zip(files, paths, strict=True):
         for triple in parsed.triples:
             if triple.predicate.value in _PRECEDENCE:
-                edge = (triple.subject.value, triple.object.value)
+                edge = (_value(triple.subject), _value(triple.object))
                 written.setdefault(edge, (triple.predicate.value, path))
     if not written:
         return
