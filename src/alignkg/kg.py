@@ -164,7 +164,7 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
         )
         raise InputError(Location(path, line, column), "AK101", message) from None
     triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    if not triples:
+    if not triples and not _statements(text):
         raise InputError(
             Location(path, 1, 1), "AK107", "file holds no triples (only whitespace and comments)"
         )
@@ -221,6 +221,12 @@ def _decode(data: bytes, path: str) -> str:
             "AK103",
             f"invalid UTF-8 byte 0x{data[error.start]:02x}; save the file as UTF-8",
         ) from None
+
+
+def _statements(text: str) -> bool:
+    """Whether ``text`` holds anything but whitespace and ``#`` comment lines (a file of
+    prefix declarations only is accepted: a split file may leave one)."""
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
 def _position(text: str, index: int) -> tuple[int, int]:
