@@ -162,3 +162,30 @@ def test_the_no_network_guard_catches_a_connection(tmp_path: Path) -> None:
     )
     assert "refused" in result.stdout, result.stdout + result.stderr
     assert (tmp_path / "network.log").read_text(encoding="utf-8").startswith("attempt:")
+
+
+@pytest.mark.parametrize("case_file", ["end-before-start.ttl", "missing-dot.ttl"])
+@pytest.mark.parametrize("earlier", [False, True], ids=["no-out-folder", "earlier-output"])
+def test_a_refused_build_with_the_default_store_leaves_the_output_folder_as_it_was(
+    case_file: str, earlier: bool, tmp_path: Path
+) -> None:
+    """``alignkg build`` keeps its persistent store in OUT/cache by default: a refused
+    build removes the store it created, so the output folder is as it was (absent, or
+    byte-identical)."""
+    kg = tmp_path / "kg"
+    kg.mkdir()
+    shutil.copy(REFERENCE, kg / REFERENCE.name)
+    shutil.copy(CASES / case_file, kg / case_file)
+    out = tmp_path / "out"
+    if earlier:
+        out.mkdir()
+        (out / "earlier.txt").write_text("what an earlier build left\n", encoding="utf-8")
+    before = _digest(out) if earlier else None
+    case = next(c for c in EXPECTED if c["file"] == case_file)
+    result = _run(tmp_path, "build", "--kg", "kg", "--out", "out", "-q", env=_environment(tmp_path, case))
+    _check(result, case)
+    assert "nothing written" in result.stderr or case["code"].startswith("AK1")
+    if earlier:
+        assert _digest(out) == before
+    else:
+        assert not out.exists()

@@ -149,12 +149,20 @@ def _print_report(report: Report) -> None:
 # --- commands -------------------------------------------------------------------
 
 
-def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+def _cache_folder(args: argparse.Namespace) -> Path | None:
+    """The persistent store of ``build``, or None when it builds in memory or on a server."""
     if args.no_cache or args.engine != "oxigraph" or getattr(args, "endpoint", None):
+        return None
+    folder: Path = args.cache or args.out / "cache"
+    return folder
+
+
+def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+    folder = _cache_folder(args)
+    if folder is None:
         return _load(args)
     from alignkg import rebuild
 
-    folder: Path = args.cache or args.out / "cache"
     chosen = list(getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
     kg, done = rebuild.build(chosen, folder=folder, progress=progress)
@@ -163,15 +171,18 @@ def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    cache = _cache_folder(args)
+    fresh = {folder: not folder.exists() for folder in (out, cache) if folder is not None}
     kg = _load_cached(args)
     progress = _Progress(args.quiet)
     report = validate(kg)
     progress(f"validated: {report.summary()}")
     if report.violations:
         _print_report(report)
-        print(f"build: {report.summary()}; nothing written", file=sys.stderr)
+        del kg  # closes the persistent store before it is removed
+        print(f"build: {report.summary()}; {_discard(cache, fresh)}", file=sys.stderr)
         return report.exit_code
-    out: Path = args.out
     rows = stages.stage_rows(kg.store)
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]
@@ -209,6 +220,24 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"({others} more dyad(s) from multilateral groupings in {out}/stages-strict.csv)")
     print(f"validation: {report.summary()} (details in {out}/validation.txt)")
     return report.exit_code
+
+
+def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
+    """Undo what a build with violations created (a new persistent store, a new output
+    folder) and say what is left."""
+    if cache is not None and fresh.get(cache):
+        import gc
+
+        from alignkg import rebuild
+
+        gc.collect()
+        rebuild.remove(cache)
+    for folder, new in fresh.items():
+        if new and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if cache is not None and not fresh.get(cache):
+        return f"no output written (the store {cache} holds this input, as it must to reuse it)"
+    return "nothing written"
 
 
 def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
