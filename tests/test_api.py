@@ -77,7 +77,7 @@ def test_findings_are_the_validation_report(graph: str) -> None:
     assert answer["summary"] == report.summary()
     assert len(answer["findings"]) == len(report.findings) > 0
     for item, finding in zip(answer["findings"], report.findings, strict=True):
-        assert set(item) == {"severity", "focus", "message", "rule", "location"}
+        assert set(item) == {"severity", "focus", "message", "rule", "location", "code"}
         assert (item["severity"], item["focus"], item["message"], item["rule"]) == (
             finding.severity, finding.focus, finding.message, finding.rule
         )  # fmt: skip
@@ -288,7 +288,8 @@ def test_cell_joint_sea_2015() -> None:
     assert rules == [("Warning", SHAPES + "SourcePredatesEventShape")] * 2
     assert {f["focus"] for f in event["findings"]} == {JOINT_SEA}
     assert any("fn80-reuters-2015, dated 2015-04-30" in f["message"] for f in event["findings"])
-    assert {f["location"] for f in event["findings"]} == {"kg/china-russia.ttl:2316"}
+    assert {f["location"] for f in event["findings"]} == {"kg/china-russia.ttl:2316:1"}
+    assert {f["code"] for f in event["findings"]} == {"AK462"}
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,7 @@ ex:e5 prov:wasDerivedFrom ex:src2 , ex:src4 ;
   ak:codingDecision [ a ak:CodingDecision ; ak:decision "High level."@en ;
     ak:reason "The exercise reached distant seas."@en ] .
 ex:e8 ak:aspect ak:VotingAgreement .
+ex:src4 ak:reviewedBy ex:coder .
 ex:e6 ak:evidence [ a oa:Annotation ; oa:hasTarget [ oa:hasSource ex:src2 ;
   oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "{LONG_QUOTE}" ] ] ] .
 """

@@ -222,7 +222,7 @@ def test_the_report_lists_every_finding() -> None:
     assert [r[0] for r in table.rows] == ["Warning"] * 23
     assert "0 violation(s), 23 warning(s)" in text
     assert {r[1] for r in table.rows} >= {"TextFigureShape"}
-    assert all(re.fullmatch(r"kg/[\w.-]+\.ttl:\d+", r[3]) for r in table.rows)
+    assert all(re.fullmatch(r"kg/[\w.-]+\.ttl:\d+:\d+", r[3]) for r in table.rows)
 
 
 def test_the_report_gives_counts_and_build_metadata() -> None:

@@ -375,7 +375,7 @@ def test_cli_turtle_report(capsys: pytest.CaptureFixture[str]) -> None:
     path = REPORT_CASES[1]
     code = main(["validate", str(path), "--format", "turtle", "-q"])
     out, err = capsys.readouterr()
-    assert code == 1
+    assert code == 2
     graph = Graph().parse(data=out, format="turtle")
     assert (None, SH.conforms, Literal(False)) in graph
     assert (
@@ -392,7 +392,7 @@ def test_cli_completeness_engines_print_the_same(capsys: pytest.CaptureFixture[s
     sparql, _ = capsys.readouterr()
     code_shacl = main(["validate", str(path), "--completeness", "shacl", "-q"])
     shacl, _ = capsys.readouterr()
-    assert code_sparql == code_shacl == 1
+    assert code_sparql == code_shacl == 2
     assert sparql == shacl and ": violation: <" in sparql
 
 

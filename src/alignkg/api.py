@@ -90,6 +90,7 @@ class FindingJSON(TypedDict):
     message: str
     rule: str
     location: str
+    code: str
 
 
 class DecisionJSON(TypedDict):
@@ -154,6 +155,7 @@ def _finding(finding: Finding) -> FindingJSON:
         "message": finding.message,
         "rule": finding.rule,
         "location": finding.location,
+        "code": finding.code,
     }
 
 

@@ -1,7 +1,9 @@
 """The ``alignkg`` command line: a thin layer over the library.
 
-Exit codes: 0 success (validation: clean or warnings only), 1 validation violations,
-2 bad input or runtime error. Only this module prints or exits.
+Exit codes: 0 success (validation: clean or warnings only), 2 bad input (a file that
+does not load, or a coding with validation violations: ``validate`` and ``build`` then
+write nothing) or a runtime error. Every problem is reported as
+``path:line:column: CODE: text``. Only this module prints or exits.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import pyoxigraph as ox
 
 from alignkg import evidence, export, query, stages
 from alignkg.build import KnowledgeGraph, assemble
-from alignkg.errors import AlignkgError, UsageError
+from alignkg.errors import AlignkgError, InputError, UsageError
 from alignkg.output import write_atomic
 from alignkg.remote import RemoteStore
 from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import Report, report_turtle, validate
 
-EPILOG = "Exit codes: 0 success, 1 validation violations, 2 bad input or error."
+EPILOG = "Exit codes: 0 success (warnings allowed), 2 bad input (violations included) or error."
 
 
 class _Progress:
@@ -92,7 +94,21 @@ def _remote(args: argparse.Namespace) -> RemoteStore | None:
     )
 
 
+def _warn(kg: KnowledgeGraph) -> KnowledgeGraph:
+    """Print what the loader accepted with a remark (e.g. an owl:imports not followed)."""
+    for parsed in kg.files:
+        for warning in parsed.warnings:
+            print(warning, file=sys.stderr)
+    return kg
+
+
 def _load(
+    args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
+) -> KnowledgeGraph:
+    return _warn(_assemble(args, paths, until))
+
+
+def _assemble(
     args: argparse.Namespace, paths: Sequence[Path] | None = None, until: int | None = None
 ) -> KnowledgeGraph:
     chosen = list(paths or getattr(args, "kg", None) or [Path("kg")])
@@ -133,25 +149,40 @@ def _print_report(report: Report) -> None:
 # --- commands -------------------------------------------------------------------
 
 
-def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+def _cache_folder(args: argparse.Namespace) -> Path | None:
+    """The persistent store of ``build``, or None when it builds in memory or on a server."""
     if args.no_cache or args.engine != "oxigraph" or getattr(args, "endpoint", None):
+        return None
+    folder: Path = args.cache or args.out / "cache"
+    return folder
+
+
+def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+    folder = _cache_folder(args)
+    if folder is None:
         return _load(args)
     from alignkg import rebuild
 
-    folder: Path = args.cache or args.out / "cache"
     chosen = list(getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
     kg, done = rebuild.build(chosen, folder=folder, progress=progress)
     progress(f"store {folder}: {done.describe()}")
-    return kg
+    return _warn(kg)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    cache = _cache_folder(args)
+    fresh = {folder: not folder.exists() for folder in (out, cache) if folder is not None}
     kg = _load_cached(args)
     progress = _Progress(args.quiet)
     report = validate(kg)
     progress(f"validated: {report.summary()}")
-    out: Path = args.out
+    if report.violations:
+        _print_report(report)
+        del kg  # closes the persistent store before it is removed
+        print(f"build: {report.summary()}; {_discard(cache, fresh)}", file=sys.stderr)
+        return report.exit_code
     rows = stages.stage_rows(kg.store)
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]
@@ -192,6 +223,24 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"({others} more dyad(s) from multilateral groupings in {out}/stages-strict.csv)")
     print(f"validation: {report.summary()} (details in {out}/validation.txt)")
     return report.exit_code
+
+
+def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
+    """Undo what a build with violations created (a new persistent store, a new output
+    folder) and say what is left."""
+    if cache is not None and fresh.get(cache):
+        import gc
+
+        from alignkg import rebuild
+
+        gc.collect()
+        rebuild.remove(cache)
+    for folder, new in fresh.items():
+        if new and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if cache is not None and not fresh.get(cache):
+        return f"no output written (the store {cache} holds this input, as it must to reuse it)"
+    return "nothing written"
 
 
 def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
@@ -806,6 +855,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except InputError as error:
+        # Bad input: the message starts with where to look (path:line:column: CODE: ...).
+        first, _, rest = str(error).partition("\n")
+        if error.location.line:
+            print(first, file=sys.stderr)
+        else:
+            print(f"alignkg: error: {first}", file=sys.stderr)
+        if rest:
+            print(rest, file=sys.stderr)
+        return error.exit_code
     except AlignkgError as error:
         print(f"alignkg: error: {error}", file=sys.stderr)
         return error.exit_code

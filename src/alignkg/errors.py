@@ -1,7 +1,8 @@
 """One base exception; every error says where to look.
 
 Library code raises these; only the CLI turns them into messages and exit codes
-(0 clean, 1 violations found, 2 bad input or runtime error).
+(0 clean or warnings only, 2 bad input, validation violations included, or a runtime
+error).
 """
 
 from __future__ import annotations
@@ -44,6 +45,19 @@ class InputError(AlignkgError):
         self.code = code
         self.message = message
         super().__init__(f"{location}: {code}: {message}")
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    """Input accepted with a remark (e.g. an ``owl:imports`` that alignkg does not follow),
+    in the same ``path:line:column: CODE: warning: text`` form as an error."""
+
+    location: Location
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.code}: warning: {self.message}"
 
 
 class QueryError(AlignkgError):

@@ -115,3 +115,29 @@ def language_problem(tag: str) -> str | None:
     if _LANGUAGE.match(tag):
         return None
     return f'language tag "{tag}" is not well-formed BCP 47'
+
+
+def canonical_language(tag: str) -> str:
+    """``tag`` in the case BCP 47 recommends (RFC 5646, 2.1.1): language subtags in lower
+    case, a script in title case, a region in upper case; everything after a singleton
+    (an extension or ``x-``) in lower case.
+
+    >>> canonical_language("ZH-hans-cn")
+    'zh-Hans-CN'
+    >>> canonical_language("en-x-Private")
+    'en-x-private'
+    """
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    singleton = False
+    for part in parts[1:]:
+        if singleton or len(part) == 1:
+            singleton = True
+            out.append(part.lower())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    return "-".join(out)

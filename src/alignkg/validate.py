@@ -50,7 +50,10 @@ Severity = Literal["Violation", "Warning", "Info"]
 LadderEngine = Literal["sparql", "shacl"]
 CompletenessEngine = Literal["sparql", "shacl"]
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
-_HEADER = re.compile(r"^#\s*(shape|severity):\s*(\S+)\s*$", re.MULTILINE)
+_HEADER = re.compile(r"^#\s*(shape|severity|code):\s*(\S+)\s*$", re.MULTILINE)
+_AKSHAPE_CODE = URIRef("https://w3id.org/alignkg/shapes#code")
+#: The code of a finding whose rule has none of its own.
+DEFAULT_CODE = "AK400"
 
 
 @dataclass(frozen=True)
@@ -62,15 +65,22 @@ class Finding:
     message: str
     rule: str
     value: str = ""
+    #: ``path:line:column`` of the focus node (where its statement starts), or "".
     location: str = ""
+    #: The rule's stable code (``akshape:code`` of a shape, ``# code:`` of a query).
+    code: str = DEFAULT_CODE
     #: The result in the SHACL vocabulary's terms (focus, path, value, shape, component).
     result: Result | None = field(default=None, compare=False, repr=False)
 
     def line(self) -> str:
-        """The finding on one line: ``location: severity: <focus>: message [rule]``."""
+        """The finding on one line:
+        ``path:line:column: CODE: severity: <focus>: message [rule]``."""
         where = self.location or "-"
         rule = self.rule.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        return f"{where}: {self.severity.lower()}: <{self.focus}>: {self.message} [{rule}]"
+        return (
+            f"{where}: {self.code}: {self.severity.lower()}: <{self.focus}>: "
+            f"{self.message} [{rule}]"
+        )
 
     def key(self) -> tuple[str, str, str]:
         """What identifies the finding whatever engine found it: rule, focus node, value."""
@@ -93,8 +103,8 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 clean or warnings only, 1 violations."""
-        return 1 if self.violations else 0
+        """0 clean or warnings only, 2 violations (a violation is bad input)."""
+        return 2 if self.violations else 0
 
     def summary(self) -> str:
         return f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
@@ -186,15 +196,24 @@ def pyshacl_results(data: Graph, shapes: Graph) -> list[Result]:
     return results
 
 
+@cache
+def shape_codes() -> dict[str, str]:
+    """The code of every shape that has one (``akshape:code`` in ``rules/shapes/``)."""
+    graph = shapes_graph("all")
+    return {str(s): str(o) for s, o in graph.subject_objects(_AKSHAPE_CODE)}
+
+
 def _finding(result: Result, *, with_value: bool) -> Finding:
     """A result as a finding: its first message, its shape as the rule."""
     value = result.value
+    rule = str(result.shape or "")
     return Finding(
         severity=_severity(result.severity),
         focus=str(result.focus),
         message=result.message,
-        rule=str(result.shape or ""),
+        rule=rule,
         value=str(value) if value is not None and with_value else "",
+        code=shape_codes().get(rule, DEFAULT_CODE),
         result=result,
     )
 
@@ -240,14 +259,16 @@ def completeness_findings(
     return _locate(kg, [_finding(r, with_value=False) for r in results])
 
 
-def _check_metadata(text: str, name: str) -> tuple[str, Severity]:
+def _check_metadata(text: str, name: str) -> tuple[str, Severity, str]:
     header = dict(_HEADER.findall(text))
     severity: Severity = "Violation"
     if header.get("severity") == "Warning":
         severity = "Warning"
     elif header.get("severity") == "Info":
         severity = "Info"
-    return header.get("shape", name), severity
+    rule = header.get("shape", name)
+    code = header.get("code") or shape_codes().get(rule, DEFAULT_CODE)
+    return rule, severity, code
 
 
 def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Finding]:
@@ -255,13 +276,14 @@ def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Fin
 
     A check selects ``?focus`` and ``?message`` (and optionally ``?value``). Its header
     comments name the rule it stands for (``# shape: IRI``, default: the file's name) and
-    its severity (``# severity: Warning``, default: Violation).
+    its severity (``# severity: Warning``, default: Violation) and its code
+    (``# code: AK450``, default: the shape's).
     """
     findings = []
     for file in files:
         text = file.read_text(encoding="utf-8")
         name = file.name[: -len(".rq")]
-        rule, severity = _check_metadata(text, name)
+        rule, severity, code = _check_metadata(text, name)
         shape = URIRef(rule) if ":" in rule else CHECK[rule]
         for row in kg.store.select(text):
             message = str(row.get("message", name))
@@ -273,6 +295,7 @@ def query_findings(kg: KnowledgeGraph, files: Iterable[Traversable]) -> list[Fin
                     message=message,
                     rule=rule,
                     value=str(row.get("value", "")),
+                    code=code,
                     result=Result(
                         focus=focus,
                         shape=shape,
@@ -311,7 +334,7 @@ def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
                 where = kg.location_of(event)
                 if where:
                     break
-        location = f"{where[0]}:{where[1]}" if where else ""
+        location = f"{where[0]}:{where[1]}:1" if where else ""
         located.append(replace(finding, location=location))
     return located
 
