@@ -286,3 +286,16 @@ def test_a_lost_index_means_parsing_again(copy: Path, tmp_path: Path) -> None:
     del kg  # releases the store
     _kg, report = rebuild.build([copy], folder=folder)
     assert report.mode == "unchanged"
+
+
+def test_an_unchanged_file_keeps_its_loader_warnings(copy: Path, tmp_path: Path) -> None:
+    shutil.copy(ROOT / "tests" / "cases" / "bad-input" / "owl-imports-remote.ttl", copy)
+    folder = tmp_path / "cache"
+    first, _report = rebuild.build([copy], folder=folder)
+    said = [str(w) for f in first.files for w in f.warnings]
+    assert [s.split(": ")[1] for s in said] == ["AK113"]
+    del first
+    again, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "unchanged"
+    assert not any(isinstance(f, ParsedFile) for f in again.files)
+    assert [str(w) for f in again.files for w in f.warnings] == said

@@ -20,7 +20,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
 from alignkg.derive import StepReport, derive
-from alignkg.errors import LadderError, UsageError
+from alignkg.errors import InputWarning, LadderError, UsageError
 from alignkg.infer import Entailments, apply, apply_oxigraph, entailments
 from alignkg.kg import ParsedFile, parse_bytes, read_all
 from alignkg.ladder import Ladder, build_ladder
@@ -67,6 +67,9 @@ class InputFile(Protocol):
 
     @property
     def subject_lines(self) -> Mapping[str, int]: ...
+
+    @property
+    def warnings(self) -> Sequence[InputWarning]: ...
 
 
 @dataclass

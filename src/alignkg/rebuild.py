@@ -42,7 +42,7 @@ from alignkg.build import (
     ontology_graph,
 )
 from alignkg.derive import StepReport, derive
-from alignkg.errors import UsageError, display_path
+from alignkg.errors import InputWarning, Location, UsageError, display_path
 from alignkg.infer import Entailments, apply_oxigraph
 from alignkg.kg import ParsedFile, discover, read_file
 from alignkg.ladder import build_ladder
@@ -146,6 +146,7 @@ class IndexedFile:
     path: str
     triple_count: int
     subject_lines: dict[str, int]
+    warnings: list[InputWarning]
 
     @cached_property
     def triples(self) -> list[ox.Triple]:
@@ -158,7 +159,13 @@ def _index_path(folder: Path, digest: str) -> Path:
 
 def save_index(folder: Path, parsed: ParsedFile, digest: str) -> None:
     """Keep what a later build needs to know of ``parsed`` without parsing it."""
-    document = {"triples": parsed.triple_count, "subject_lines": parsed.subject_lines}
+    document = {
+        "triples": parsed.triple_count,
+        "subject_lines": parsed.subject_lines,
+        "warnings": [
+            [w.location.line, w.location.column, w.code, w.message] for w in parsed.warnings
+        ],
+    }
     write_atomic(_index_path(folder, digest), json.dumps(document, separators=(",", ":")))
 
 
@@ -166,7 +173,11 @@ def _indexed(folder: Path, source: Path, path: str, digest: str) -> IndexedFile 
     try:
         data = json.loads(_index_path(folder, digest).read_text(encoding="utf-8"))
         lines = {str(k): int(v) for k, v in data["subject_lines"].items()}
-        return IndexedFile(source, path, int(data["triples"]), lines)
+        warnings = [
+            InputWarning(Location(path, int(line), int(column)), str(code), str(message))
+            for line, column, code, message in data["warnings"]
+        ]
+        return IndexedFile(source, path, int(data["triples"]), lines, warnings)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
