@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from alignkg import rebuild, stages
@@ -299,3 +300,55 @@ def test_an_unchanged_file_keeps_its_loader_warnings(copy: Path, tmp_path: Path)
     assert report.mode == "unchanged"
     assert not any(isinstance(f, ParsedFile) for f in again.files)
     assert [str(w) for f in again.files for w in f.warnings] == said
+
+
+END_BEFORE_START = ROOT / "tests" / "cases" / "bad-input" / "end-before-start.ttl"
+
+
+def _cli_build(kg: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alignkg", "build", "--kg", str(kg), "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _store_state(folder: Path) -> tuple[str, list[str]]:
+    raw = ox.Store.read_only(str(folder / "oxigraph"))
+    quads = sorted(str(q) for q in raw if "_:" not in str(q))
+    return (folder / "manifest.json").read_text(encoding="utf-8"), quads
+
+
+@pytest.mark.parametrize("change", ["add-a-bad-file", "break-a-file-in-place"])
+def test_a_refused_build_puts_the_earlier_build_back(
+    change: str, copy: Path, tmp_path: Path
+) -> None:
+    """A build whose coding validation refuses (exit 2) leaves the persistent store as
+    the last accepted build left it, so the next build of the fixed input reuses it."""
+    out = tmp_path / "out"
+    assert _cli_build(copy, out).returncode == 0
+    folder = out / "cache"
+    assert not (folder / "previous").exists(), "an accepted build keeps no snapshot"
+    before = _store_state(folder)
+    outputs = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    original = (copy / "china-russia.ttl").read_text(encoding="utf-8")
+    if change == "add-a-bad-file":
+        shutil.copy(END_BEFORE_START, copy)
+    else:
+        marker = 'ak:startDate "1992-12-18"^^xsd:date'
+        assert marker in original
+        (copy / "china-russia.ttl").write_text(
+            original.replace(marker, marker + ' ;\n    ak:endDate "1990-01-01"^^xsd:date', 1),
+            encoding="utf-8",
+        )
+    refused = _cli_build(copy, out)
+    assert refused.returncode == 2, refused.stderr
+    assert "holds the last build again" in refused.stderr
+    assert _store_state(folder) == before
+    assert not (folder / "previous").exists() and not (folder / "BUILDING").exists()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == outputs
+    (copy / "end-before-start.ttl").unlink(missing_ok=True)
+    (copy / "china-russia.ttl").write_text(original, encoding="utf-8")
+    _kg, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "unchanged"

@@ -9,6 +9,7 @@ write nothing) or a runtime error. Every problem is reported as
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -183,6 +184,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         del kg  # closes the persistent store before it is removed
         print(f"build: {report.summary()}; {_discard(cache, fresh)}", file=sys.stderr)
         return report.exit_code
+    if cache is not None:
+        from alignkg import rebuild
+
+        rebuild.accept(cache)
     rows = stages.stage_rows(kg.store)
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]
@@ -229,8 +234,6 @@ def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
     """Undo what a build with violations created (a new persistent store, a new output
     folder) and say what is left."""
     if cache is not None and fresh.get(cache):
-        import gc
-
         from alignkg import rebuild
 
         gc.collect()
@@ -239,7 +242,12 @@ def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
         if new and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     if cache is not None and not fresh.get(cache):
-        return f"no output written (the store {cache} holds this input, as it must to reuse it)"
+        from alignkg import rebuild
+
+        gc.collect()
+        if rebuild.restore(cache):
+            return f"nothing written (the store {cache} holds the last build again)"
+        return f"no output written (the store {cache} holds this input: there was no complete earlier build to go back to)"
     return "nothing written"
 
 

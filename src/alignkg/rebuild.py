@@ -8,6 +8,9 @@ The folder holds:
 - ``index/SHA-256.json``: for each input file, its triple count and the line of each
   subject, so that a file unchanged since the last build is not parsed again (its bytes
   are only hashed);
+- ``previous/``: a snapshot of the store (hard links, so cheap) and of its manifest,
+  taken before a build changes a store that holds an earlier build; :func:`restore`
+  brings it back when the new input is refused by validation, :func:`accept` drops it;
 - ``BUILDING``: present while the store is being changed. A store found with it (a build
   killed half-way) is rebuilt from scratch, so a crash never leaves a mixed state.
 
@@ -183,6 +186,8 @@ def _indexed(folder: Path, source: Path, path: str, digest: str) -> IndexedFile 
 
 
 def _prune_index(folder: Path, digests: Sequence[str]) -> None:
+    """Drop the index entries of files in neither this build nor the one before it (which
+    :func:`restore` may bring back)."""
     keep = {f"{d}.json" for d in digests}
     for entry in (folder / "index").glob("*.json"):
         if entry.name not in keep:
@@ -233,6 +238,41 @@ def open_store(folder: Path) -> ox.Store:
                 "(wait for it to finish, or build with --cache another folder)"
             ) from None
         raise UsageError(f"{folder}: cannot open the store: {text}") from None
+
+
+def _keep_previous(raw: ox.Store, folder: Path) -> None:
+    """Snapshot the store and its manifest before a build changes them."""
+    target = folder / "previous"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    raw.flush()
+    raw.backup(str(target / "oxigraph"))
+    shutil.copy2(folder / "manifest.json", target / "manifest.json")
+
+
+def accept(folder: Path) -> None:
+    """The build in ``folder`` passed validation: its snapshot of the earlier build goes."""
+    shutil.rmtree(folder / "previous", ignore_errors=True)
+
+
+def restore(folder: Path) -> bool:
+    """Bring back the build ``folder`` held before the last one (whose input validation
+    refused); False when there was none. The store must be closed. A crash half-way
+    leaves ``BUILDING``, so the next build starts from scratch."""
+    previous = folder / "previous"
+    if not (previous / "oxigraph").is_dir() or not (previous / "manifest.json").is_file():
+        return False
+    building = folder / "BUILDING"
+    building.write_text("a refused build is being undone\n", encoding="utf-8")
+    refused = folder / "refused"
+    shutil.rmtree(refused, ignore_errors=True)
+    (folder / "oxigraph").rename(refused)
+    (previous / "oxigraph").rename(folder / "oxigraph")
+    write_atomic(folder / "manifest.json", (previous / "manifest.json").read_bytes())
+    building.unlink()
+    shutil.rmtree(refused, ignore_errors=True)
+    shutil.rmtree(previous, ignore_errors=True)
+    return True
 
 
 def _span(store: OxigraphStore) -> tuple[int, int] | None:
@@ -375,6 +415,7 @@ def build(
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
                 return kg, RebuildReport("unchanged", "no input changed")
+            _keep_previous(raw, folder)
             building.write_text("a build is changing this store\n", encoding="utf-8")
             entailed = cached_entailments(folder, key)
             report = _incremental(store, changed, removed, manifest, rule_set, until, entailed, say)
@@ -387,11 +428,18 @@ def build(
                     Manifest(key, manifest.first_year, manifest.last_year, digests).to_json(),
                 )
                 building.unlink()
-                _prune_index(folder, list(digests.values()))
+                _prune_index(
+                    folder, [*digests.values(), *(manifest.files.values() if manifest else ())]
+                )
                 return kg, report
             reason = "the calendar span changed"
         reason = reason or "no earlier build"
         say(f"full build into {folder}: {reason}")
+        if not building.exists():
+            if manifest is not None:
+                _keep_previous(raw, folder)  # an earlier build whole: kept to restore
+            else:
+                accept(folder)  # no earlier build to go back to
         building.write_text("a build is changing this store\n", encoding="utf-8")
         kg = assemble(
             paths, rule_set=rule_set, until=until, progress=say, files=files, per_file=True
@@ -402,7 +450,7 @@ def build(
             folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
         )
         building.unlink()
-        _prune_index(folder, list(digests.values()))
+        _prune_index(folder, [*digests.values(), *(manifest.files.values() if manifest else ())])
         return kg, RebuildReport("full", reason)
     finally:
         raw.flush()
