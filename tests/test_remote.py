@@ -12,6 +12,7 @@ a server that is down, wrong credentials, a result the server cut short, a timeo
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -498,3 +499,26 @@ def test_credentials_come_in_pairs(environ: Mapping[str, str], error: str) -> No
 def test_the_derived_graph_is_replaced_not_added_to(remote: KnowledgeGraph) -> None:
     derived = remote.store.triples(graph=DERIVED_GRAPH)
     assert len(derived) == len(set(derived)) > 10_000
+
+
+def test_a_refused_coding_never_reaches_the_server(
+    server_env: Server,
+    remote: KnowledgeGraph,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build on a server checks the coding in memory first: a violation (bad input,
+    exit 2) leaves the server's graphs as they were and writes no output."""
+    assert isinstance(remote.store, RemoteStore)
+    before = sorted(remote.store.nquads().splitlines())
+    kg = tmp_path / "kg"
+    shutil.copytree(KG, kg)
+    shutil.copy(ROOT / "tests" / "cases" / "bad-input" / "end-before-start.ttl", kg)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli(["build", "--kg", str(kg), "-q", *server_env.cli_options()], capsys)
+    assert code == 2
+    assert "end-before-start.ttl:" in out and ": AK404: violation: " in out
+    assert "the server was not touched" in err
+    assert sorted(remote.store.nquads().splitlines()) == before
+    assert not (tmp_path / "build").exists()

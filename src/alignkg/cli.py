@@ -171,8 +171,25 @@ def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
     return _warn(kg)
 
 
+def _refused_in_memory(args: argparse.Namespace) -> Report | None:
+    """A build on a server checks the coding in memory first, so that input validation
+    refuses never reaches the server's graphs; the report when it is refused."""
+    local = argparse.Namespace(**{**vars(args), "endpoint": None, "engine": "oxigraph"})
+    report = validate(_load(local))
+    return report if report.violations else None
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     out: Path = args.out
+    if getattr(args, "endpoint", None):
+        refused = _refused_in_memory(args)
+        if refused is not None:
+            _print_report(refused)
+            print(
+                f"build: {refused.summary()}; nothing written (the server was not touched)",
+                file=sys.stderr,
+            )
+            return refused.exit_code
     cache = _cache_folder(args)
     fresh = {folder: not folder.exists() for folder in (out, cache) if folder is not None}
     kg = _load_cached(args)
