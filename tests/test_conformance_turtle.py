@@ -149,6 +149,8 @@ def test_positive_test_loads(entry: Entry) -> None:
     with pytest.raises(InputError) as caught:
         read_file(entry.action)
     assert caught.value.code == refused["code"], str(caught.value)
+    location = caught.value.location
+    assert location.line >= 1 and location.column >= 1, str(caught.value)
     if refused["code"] == "AK101":
         # Refused for want of a base IRI: with the suite's base it loads and is right.
         data = f"@base <{entry.base}> .\n".encode() + entry.action.read_bytes()

@@ -216,6 +216,8 @@ VIRTUOSO_KNOWN = {
     "evidence-strength": "it cannot compile the query (SQ074): boolean BINDs over the "
     "aggregates of OPTIONAL sub-selects",
     "text-figures": "GROUP_CONCAT turns a non-ASCII separator (' … ') into '?'",
+    "stage-status": "a boolean the query computes (?open: every lower stage high) comes "
+    "back as the integer 1 or 0; stored booleans come back as booleans",
 }
 #: The validation rules whose findings differ on Virtuoso: the quote-length check (see
 #: above) and the text-figure check, because Virtuoso divides integers as integers

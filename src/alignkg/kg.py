@@ -355,9 +355,16 @@ def _check_literals(triples: Sequence[ox.Triple], text: str, path: str) -> None:
 def _find_escape(text: str, code: int, value: str) -> tuple[int, int]:
     """Where the escape of the control character ``code`` (or the literal) is written."""
     match = re.search(rf"\\(u{code:04x}|U{code:08x})", text, re.IGNORECASE)
+    echar = _ECHAR.get(code)
+    if match is None and echar:
+        match = re.search(re.escape(echar), text)
     if match:
         return _position(text, match.start())
     return _find(text, value)
+
+
+#: Control characters Turtle lets a literal write as a two-character escape.
+_ECHAR = {0x08: "\\b", 0x0C: "\\f"}
 
 
 def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
