@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -212,3 +213,39 @@ def running(kind: str, folder: Path) -> Iterator[Server]:
         yield server
     finally:
         stop(server)
+
+
+@dataclass
+class Listener:
+    """A local endpoint that records every connection made to it (the first bytes of
+    each): a refused SERVICE or LOAD must leave ``seen`` empty."""
+
+    url: str
+    seen: list[bytes]
+
+
+@contextlib.contextmanager
+def recording_listener() -> Iterator[Listener]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    seen: list[bytes] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _address = sock.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(2)
+                try:
+                    seen.append(connection.recv(200) or b"(connected)")
+                except OSError:
+                    seen.append(b"(connected)")
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield Listener(f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", seen)
+    finally:
+        sock.close()

@@ -12,8 +12,6 @@ either (the keyword in it is data, not a SERVICE call).
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from rdflib import Dataset, URIRef
 from alignkg import cli
 from alignkg.errors import QueryError
 from alignkg.query import refuse_unsafe
+from servers import Listener, recording_listener
 from test_serve import COUNT_QUADS, JSON, MINI, Running, _count, _send, _start
 
 # --- the cases -------------------------------------------------------------------------
@@ -145,35 +144,10 @@ def _fill(text: str, endpoint: str) -> str:
 # --- a listener that records every connection ------------------------------------------
 
 
-@dataclass
-class Listener:
-    url: str
-    seen: list[bytes]
-
-
 @pytest.fixture(scope="module")
 def listener() -> Iterator[Listener]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    seen: list[bytes] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                connection, _address = sock.accept()
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(2)
-                try:
-                    seen.append(connection.recv(200) or b"(connected)")
-                except OSError:
-                    seen.append(b"(connected)")
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield Listener(f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", seen)
-    sock.close()
+    with recording_listener() as recording:
+        yield recording
 
 
 # --- the tokenizer ---------------------------------------------------------------------

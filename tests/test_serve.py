@@ -35,6 +35,7 @@ from alignkg import server
 from alignkg.build import KnowledgeGraph, assemble
 from alignkg.errors import QueryError, UsageError
 from alignkg.resources import query_text
+from servers import recording_listener
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "cases" / "example" / "mini.ttl"
@@ -296,27 +297,8 @@ def test_the_served_store_holds_every_named_graph(mini: Running, client: httpx.C
 @pytest.fixture(scope="module")
 def service_endpoint() -> Iterator[tuple[str, list[bytes]]]:
     """A local SERVICE endpoint that records every connection made to it."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    seen: list[bytes] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                connection, _address = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(2)
-                try:
-                    seen.append(connection.recv(200) or b"(connected)")
-                except OSError:
-                    seen.append(b"(connected)")
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}/sparql", seen
-    listener.close()
+    with recording_listener() as recording:
+        yield recording.url, recording.seen
 
 
 INSERT = "INSERT DATA { <http://example.org/s> <http://example.org/p> <http://example.org/o> }"
