@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -238,30 +238,42 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
-def _check_controls(text: str, path: str) -> None:
-    match = _CONTROL.search(text)
+def _refuse_first(
+    pattern: re.Pattern[str], text: str, path: str, code: str, why: Callable[[str], str]
+) -> None:
+    """Stop at the first match of ``pattern`` in ``text``, at its line and column."""
+    match = pattern.search(text)
     if match:
         line, column = _position(text, match.start())
-        raise InputError(
-            Location(path, line, column),
-            "AK105",
-            f"control character U+{ord(match.group()):04X} in the file "
-            "(a file mangled by an editor or a spreadsheet?)",
-        )
+        raise InputError(Location(path, line, column), code, why(match.group()))
+
+
+def _check_controls(text: str, path: str) -> None:
+    _refuse_first(
+        _CONTROL,
+        text,
+        path,
+        "AK105",
+        lambda found: (
+            f"control character U+{ord(found):04X} in the file "
+            "(a file mangled by an editor or a spreadsheet?)"
+        ),
+    )
 
 
 def _refuse_dtd(text: str, path: str) -> None:
     """RDF/XML may declare a DTD whose entities expand without bound ("billion laughs")
     or name other files: alignkg refuses any DTD before the XML parser sees it."""
-    match = _DTD.search(text)
-    if match:
-        line, column = _position(text, match.start())
-        raise InputError(
-            Location(path, line, column),
-            "AK110",
-            f"RDF/XML with a DTD (<!{match.group(1).upper()}) is refused: entity declarations "
-            "can expand without bound or read other files; write the IRIs out in full",
-        )
+    _refuse_first(
+        _DTD,
+        text,
+        path,
+        "AK110",
+        lambda found: (
+            f"RDF/XML with a DTD ({found.upper()}) is refused: entity declarations "
+            "can expand without bound or read other files; write the IRIs out in full"
+        ),
+    )
 
 
 def _contexts(node: object) -> Iterator[str]:
