@@ -82,6 +82,17 @@ def _span_moved(kg: Path) -> None:
     )
 
 
+def _dates_moved(kg: Path) -> None:
+    """Two events move to other years inside the calendar: their dyad's old years go."""
+    path = kg / "china-russia.ttl"
+    text = path.read_text(encoding="utf-8")
+    for old, new in (("2009-10-13", "2013-10-13"), ("2004-10-14", "1999-10-14")):
+        marker = f'ak:startDate "{old}"^^xsd:date'
+        assert marker in text
+        text = text.replace(marker, f'ak:startDate "{new}"^^xsd:date', 1)
+    path.write_text(text, encoding="utf-8")
+
+
 def _nothing(kg: Path) -> None:
     pass
 
@@ -99,6 +110,7 @@ CASES = [
     Case("level-changed", _level_change, "incremental"),
     Case("new-dyad-file", _new_dyad_file, "incremental", dyads=1),
     Case("file-removed", _remove_file, "incremental"),
+    Case("dates-moved", _dates_moved, "incremental"),
     Case("calendar-span-moved", _span_moved, "full"),
 ]
 

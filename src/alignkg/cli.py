@@ -23,7 +23,7 @@ from alignkg.errors import AlignkgError, InputError, UsageError
 from alignkg.output import write_atomic
 from alignkg.remote import RemoteStore
 from alignkg.store import OxigraphStore, RdflibStore
-from alignkg.validate import Report, report_turtle, validate
+from alignkg.validate import Partition, Report, report_turtle, validate
 
 EPILOG = "Exit codes: 0 success (warnings allowed), 2 bad input (violations included) or error."
 
@@ -158,17 +158,19 @@ def _cache_folder(args: argparse.Namespace) -> Path | None:
     return folder
 
 
-def _load_cached(args: argparse.Namespace) -> KnowledgeGraph:
+def _load_cached(args: argparse.Namespace) -> tuple[KnowledgeGraph, Partition | None]:
+    """The knowledge graph, from the persistent store when there is one, and what of it
+    validation must check again (None: all of it)."""
     folder = _cache_folder(args)
     if folder is None:
-        return _load(args)
+        return _load(args), None
     from alignkg import rebuild
 
     chosen = list(getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
     kg, done = rebuild.build(chosen, folder=folder, progress=progress)
     progress(f"store {folder}: {done.describe()}")
-    return _warn(kg)
+    return _warn(kg), done.partition
 
 
 def _refused_in_memory(args: argparse.Namespace) -> Report | None:
@@ -192,10 +194,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             return refused.exit_code
     cache = _cache_folder(args)
     fresh = {folder: not folder.exists() for folder in (out, cache) if folder is not None}
-    kg = _load_cached(args)
+    kg, partition = _load_cached(args)
     progress = _Progress(args.quiet)
-    report = validate(kg)
-    progress(f"validated: {report.summary()}")
+    report = validate(kg, partition=partition)
+    scope = "" if partition is None else f" ({len(partition.scope)} changed node(s) checked again)"
+    progress(f"validated: {report.summary()}{scope}")
     if report.violations:
         _print_report(report)
         del kg  # closes the persistent store before it is removed
@@ -204,7 +207,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if cache is not None:
         from alignkg import rebuild
 
-        rebuild.accept(cache)
+        rebuild.accept(cache, report.findings)
     rows = stages.stage_rows(kg.store)
     for reading in ("strict", "manifested"):
         chosen = [r for r in rows if r.reading == reading]

@@ -66,11 +66,27 @@ from alignkg.resources import (
     rule_set_files,
     vocabulary_files,
 )
-from alignkg.store import OxigraphStore, Store, part_graph, to_oxigraph
+from alignkg.store import (
+    OxigraphStore,
+    Store,
+    graphs_under,
+    part_graph,
+    to_oxigraph,
+    to_rdflib,
+)
+from alignkg.validate import Finding, Partition, findings_for, findings_text
 
 Progress = Callable[[str], None]
 
 MANIFEST_FORMAT = 1
+PARTITION_QUERIES = (
+    "file-pairs",
+    "pair-events",
+    "event-input",
+    "reference-input",
+    "dyad-derived",
+    "file-subjects",
+)
 _STATIC_GRAPHS = (ONTOLOGY_GRAPH, RULES_GRAPH, INFERRED_GRAPH)
 
 
@@ -107,12 +123,25 @@ class RebuildReport:
     reason: str
     changed_files: tuple[str, ...] = ()
     dyads: int = 0
+    #: What validation needs to check again (None: everything).
+    partition: Partition | None = None
 
     def describe(self) -> str:
         if self.mode == "incremental":
-            return f"{len(self.changed_files)} changed file(s); {self.dyads} dyad(s) derived again"
+            checked = (
+                "their findings checked again"
+                if self.partition is not None
+                else "everything validated again (no earlier findings, or a changed file "
+                "writes more than its events)"
+            )
+            return (
+                f"{len(self.changed_files)} changed file(s); {self.dyads} dyad(s) derived "
+                f"again, {checked}"
+            )
         if self.mode == "unchanged":
-            return "up to date, reused"
+            return "up to date, reused" + (
+                "" if self.partition is not None else "; validated again"
+            )
         return f"built from scratch ({self.reason})"
 
 
@@ -126,7 +155,7 @@ def static_key(rule_set: URIRef, until: int | None) -> str:
     for file in bundled:
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
-    for name in ("file-pairs", "pair-events", "event-input", "reference-input", "dyad-derived"):
+    for name in PARTITION_QUERIES:
         digest.update(partition_query(name).encode())
     return digest.hexdigest()
 
@@ -250,9 +279,33 @@ def _keep_previous(raw: ox.Store, folder: Path) -> None:
     shutil.copy2(folder / "manifest.json", target / "manifest.json")
 
 
-def accept(folder: Path) -> None:
-    """The build in ``folder`` passed validation: its snapshot of the earlier build goes."""
+def accept(folder: Path, findings: Sequence[Finding] | None = None) -> None:
+    """The build in ``folder`` passed validation: its snapshot of the earlier build goes,
+    and its ``findings`` are kept (tied to its manifest) for the next build to start from."""
     shutil.rmtree(folder / "previous", ignore_errors=True)
+    if findings is not None:
+        key = _manifest_key(folder)
+        if key is not None:
+            write_atomic(folder / "findings.json", findings_text(findings, key=key))
+
+
+def _manifest_key(folder: Path) -> str | None:
+    """The SHA-256 of the store's manifest (findings are kept for exactly that build)."""
+    try:
+        return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def previous_findings(folder: Path) -> list[Finding] | None:
+    """The findings kept for the build the store holds, or None (none kept, or kept for
+    another build: a build that was refused, or killed before they were written)."""
+    key = _manifest_key(folder)
+    try:
+        text = (folder / "findings.json").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return None if key is None else findings_for(text, key=key)
 
 
 def restore(folder: Path) -> bool:
@@ -348,14 +401,21 @@ def _scratch(
         quads = store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
         scratch.store.extend(quads)
     data = part_graph(DATA_GRAPH, "partition")
-    scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
+    # Only what was coded and what it entails: the derived graph still holds the changed
+    # events' old derivation (their old years), which must not come back as input.
+    inputs = graphs_under(store, DATA_GRAPH) + graphs_under(store, INFERRED_GRAPH)
+    scratch.construct_into_from(
+        store, partition_query("reference-input"), None, graph=data, default_graph=inputs
+    )
     events: set[URIRef] = set()
     for a, b, _dyad in sorted(pairs):
         rows = store.select(partition_query("pair-events"), {"a": a, "b": b})
         events.update(URIRef(str(row["event"])) for row in rows)
     event_query = partition_query("event-input")
     for event in sorted(events):
-        scratch.construct_into_from(store, event_query, {"event": event}, graph=data)
+        scratch.construct_into_from(
+            store, event_query, {"event": event}, graph=data, default_graph=inputs
+        )
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(data)))
@@ -369,16 +429,43 @@ def _scratch(
 
 def _swap_derived(
     store: OxigraphStore, scratch: OxigraphStore, pairs: set[tuple[URIRef, URIRef, URIRef]]
-) -> None:
-    """Replace each pair's derived triples in ``store`` by those derived in ``scratch``."""
+) -> set[str]:
+    """Replace each pair's derived triples in ``store`` by those derived in ``scratch``;
+    the subjects of the triples replaced."""
     query = partition_query("dyad-derived")
     derived = ox.NamedNode(str(DERIVED_GRAPH))
+    subjects: set[str] = set()
     for _a, _b, dyad_iri in sorted(pairs):
         dyad = {"dyad": dyad_iri}
         old = store.construct(query, dyad)
         for s, p, o in old:
+            subjects.add(str(s))
             store.store.remove(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), derived))  # type: ignore[arg-type]
         store.construct_into_from(scratch, query, dyad, graph=DERIVED_GRAPH)
+    return subjects
+
+
+def _file_subjects(store: OxigraphStore, paths: Sequence[str]) -> tuple[set[str], bool]:
+    """The subjects the files ``paths`` write in ``store``, and whether every one belongs
+    to an event of its file (``rules/partition/file-subjects.rq``)."""
+    subjects: set[str] = set()
+    local = True
+    query = partition_query("file-subjects")
+    for path in paths:
+        for row in store.select(query, {"file": part_graph(DATA_GRAPH, path)}):
+            subjects.add(str(row["node"]))
+            local = local and str(row.get("local", "")).lower() == "true"
+    return subjects, local
+
+
+def _scratch_subjects(scratch: OxigraphStore) -> set[str]:
+    """Every subject of the scratch store's input and derivation."""
+    graphs = {ox.NamedNode(str(g)) for g in (part_graph(DATA_GRAPH, "partition"), DERIVED_GRAPH)}
+    return {
+        str(to_rdflib(q.subject))
+        for graph in graphs
+        for q in scratch.store.quads_for_pattern(None, None, None, graph)
+    }
 
 
 def build(
@@ -404,6 +491,7 @@ def build(
         if isinstance(parsed, ParsedFile):
             save_index(folder, parsed, digests[parsed.path])
     parse_seconds = time.perf_counter() - started
+    previous = previous_findings(folder) if reason is None else None
     raw = open_store(folder)
     store = OxigraphStore(raw)
     try:
@@ -414,11 +502,16 @@ def build(
                 say(f"store {folder} is up to date: nothing to rebuild")
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
-                return kg, RebuildReport("unchanged", "no input changed")
+                partition = (
+                    None if previous is None else Partition(None, frozenset(), tuple(previous))
+                )
+                return kg, RebuildReport("unchanged", "no input changed", partition=partition)
             _keep_previous(raw, folder)
             building.write_text("a build is changing this store\n", encoding="utf-8")
             entailed = cached_entailments(folder, key)
-            report = _incremental(store, changed, removed, manifest, rule_set, until, entailed, say)
+            report = _incremental(
+                store, changed, removed, manifest, rule_set, until, entailed, say, previous
+            )
             if report is not None:
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
@@ -489,12 +582,20 @@ def _incremental(
     until: int | None,
     entailed: Entailments,
     say: Progress,
+    previous: Sequence[Finding] | None,
 ) -> RebuildReport | None:
-    """Replace the changed files and re-derive their dyads; None when a full build is needed."""
+    """Replace the changed files and re-derive their dyads; None when a full build is
+    needed. The report's partition says what validation must check again: only the
+    changed dyads, when the changed files hold nothing but their events (and the
+    findings of the build before were kept); else everything."""
     old_paths = [f.path for f in changed if f.path in manifest.files] + list(removed)
     pairs = _pairs(store, old_paths)
+    scope, local = _file_subjects(store, old_paths)
     _replace_files(store, changed, removed, entailed)
-    pairs |= _pairs(store, [f.path for f in changed])
+    new_paths = [f.path for f in changed]
+    pairs |= _pairs(store, new_paths)
+    new_subjects, new_local = _file_subjects(store, new_paths)
+    scope |= new_subjects
     span = _span(store)
     if span is None:
         return None
@@ -505,8 +606,12 @@ def _incremental(
     scratch, _steps = _scratch(
         store, pairs, manifest.first_year, manifest.last_year, rule_set, entailed
     )
-    _swap_derived(store, scratch, pairs)
-    return RebuildReport("incremental", "input files changed", names, len(pairs))
+    scope |= _swap_derived(store, scratch, pairs)
+    scope |= _scratch_subjects(scratch)
+    partition = None
+    if local and new_local and previous is not None:
+        partition = Partition(scratch, frozenset(scope), tuple(previous))
+    return RebuildReport("incremental", "input files changed", names, len(pairs), partition)
 
 
 def _reopened(

@@ -10,6 +10,7 @@ rows on a valid graph: each row is a Violation.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
+from rdflib.util import from_n3
 
 from alignkg.build import KnowledgeGraph
 from alignkg.namespace import (
@@ -36,15 +38,20 @@ from alignkg.namespace import (
 )
 from alignkg.resources import check_rules, query_files, query_text, shape_files
 from alignkg.shapes import (
+    AlternativePath,
     ConstraintQuery,
+    InversePath,
     PathError,
+    PathExpr,
+    RepeatPath,
     Result,
+    SequencePath,
     compile_shapes,
     parse_path,
     path_node,
     run,
 )
-from alignkg.store import graphs_under
+from alignkg.store import Store, graphs_under
 
 Severity = Literal["Violation", "Warning", "Info"]
 LadderEngine = Literal["sparql", "shacl"]
@@ -339,11 +346,29 @@ def _locate(kg: KnowledgeGraph, findings: list[Finding]) -> list[Finding]:
     return located
 
 
+@dataclass(frozen=True)
+class Partition:
+    """What an incremental build changed, so that only that is validated again.
+
+    ``store`` holds the changed dyads' input (their events with everything those read,
+    the states and groupings), what it entails and its derivation; ``scope`` names (as
+    text) every node whose findings it gives anew: the nodes of the changed files before
+    and after the change, and the derived nodes of the changed dyads. ``previous`` are
+    the findings of the build before; those outside ``scope`` stand. ``store`` is None
+    when no input changed: the previous findings are the findings.
+    """
+
+    store: Store | None
+    scope: frozenset[str]
+    previous: tuple[Finding, ...]
+
+
 def validate(
     kg: KnowledgeGraph,
     *,
     ladder: LadderEngine = "sparql",
     completeness: CompletenessEngine | None = None,
+    partition: Partition | None = None,
 ) -> Report:
     """Every finding on ``kg``: completeness shapes, rule checks, violation queries.
 
@@ -352,19 +377,168 @@ def validate(
     SPARQL on the embedded engines and pyshacl on a SPARQL server, where the compiled
     queries meet the server's own SPARQL dialect (Virtuoso 7 answers several of them
     wrongly). ``ladder`` chooses the same for the ladder and consistency rules
-    (whole-graph checks or their SHACL-SPARQL shapes).
+    (whole-graph checks or their SHACL-SPARQL shapes). With a ``partition`` (from an
+    incremental persistent build, default engines only), only the changed dyads are
+    validated again and the earlier findings stand for the rest.
     """
     if completeness is None:
         completeness = "shacl" if kg.store.engine == "remote" else "sparql"
+    if partition is not None and ladder == "sparql" and completeness == "sparql":
+        return _ordered(_revalidated(kg, partition))
+    return _ordered(_all_findings(kg, ladder=ladder, completeness=completeness))
+
+
+def _all_findings(
+    kg: KnowledgeGraph, *, ladder: LadderEngine, completeness: CompletenessEngine
+) -> list[Finding]:
     findings = completeness_findings(kg, engine=completeness)
     findings += violation_query_findings(kg)
     findings += check_findings(kg) if ladder == "sparql" else shacl_findings(kg, kind="rules")
+    return findings
+
+
+def _revalidated(kg: KnowledgeGraph, partition: Partition) -> list[Finding]:
+    """The earlier findings outside the partition's scope, and the partition's own
+    findings (found on its small store, located in ``kg``'s files) inside it."""
+    kept = [f for f in partition.previous if f.focus not in partition.scope]
+    if partition.store is None:
+        return kept
+    local = replace(kg, store=partition.store)
+    fresh = _all_findings(local, ladder="sparql", completeness="sparql")
+    return kept + [f for f in fresh if f.focus in partition.scope]
+
+
+def _ordered(findings: Iterable[Finding]) -> Report:
     unique = {(f.key(), f.message): f for f in findings}
     ordered = sorted(
         unique.values(),
         key=lambda f: (_SEVERITY_ORDER[f.severity], f.location, f.focus, f.rule, f.value),
     )
     return Report(ordered)
+
+
+# --- Findings kept between builds (a persistent build's ``findings.json``) ---------------
+
+
+def _path_json(path: PathExpr) -> object:
+    if isinstance(path, InversePath):
+        return {"inverse": _path_json(path.path)}
+    if isinstance(path, SequencePath):
+        return {"sequence": [_path_json(p) for p in path.steps]}
+    if isinstance(path, AlternativePath):
+        return {"alternative": [_path_json(p) for p in path.options]}
+    if isinstance(path, RepeatPath):
+        return {"repeat": _path_json(path.path), "modifier": path.modifier}
+    return str(path)
+
+
+def _path_from_json(data: object) -> PathExpr:
+    if isinstance(data, str):
+        return URIRef(data)
+    if not isinstance(data, dict):
+        raise ValueError(f"not a path: {data!r}")
+    if "inverse" in data:
+        return InversePath(_path_from_json(data["inverse"]))
+    if "sequence" in data:
+        return SequencePath(tuple(_path_from_json(p) for p in data["sequence"]))
+    if "alternative" in data:
+        return AlternativePath(tuple(_path_from_json(p) for p in data["alternative"]))
+    return RepeatPath(_path_from_json(data["repeat"]), data["modifier"])
+
+
+def _term_json(term: Node | None) -> str | None:
+    return None if term is None else term.n3()
+
+
+def _term_from_json(text: object) -> Node | None:
+    if text is None:
+        return None
+    node = from_n3(str(text))
+    if not isinstance(node, Node):
+        raise ValueError(f"not an RDF term: {text!r}")
+    return node
+
+
+def findings_json(findings: Iterable[Finding]) -> list[dict[str, object]]:
+    """Findings as JSON values (with their results in the SHACL vocabulary's terms)."""
+    documents: list[dict[str, object]] = []
+    for f in findings:
+        document: dict[str, object] = {
+            "severity": f.severity,
+            "focus": f.focus,
+            "message": f.message,
+            "rule": f.rule,
+            "value": f.value,
+            "location": f.location,
+            "code": f.code,
+        }
+        if f.result is not None:
+            r = f.result
+            document["result"] = {
+                "focus": _term_json(r.focus),
+                "shape": _term_json(r.shape),
+                "component": _term_json(r.component),
+                "severity": _term_json(r.severity),
+                "path": None if r.path is None else _path_json(r.path),
+                "value": _term_json(r.value),
+                "messages": [_term_json(m) for m in r.messages],
+            }
+        documents.append(document)
+    return documents
+
+
+def findings_from_json(documents: object) -> list[Finding]:
+    """Findings written by :func:`findings_json`; ValueError when they are not."""
+    if not isinstance(documents, list):
+        raise ValueError("findings are not a list")
+    findings = []
+    for d in documents:
+        result = None
+        if d.get("result") is not None:
+            r = d["result"]
+            component, severity = _term_from_json(r["component"]), _term_from_json(r["severity"])
+            result = Result(
+                focus=_term_from_json(r["focus"]),  # type: ignore[arg-type]
+                shape=_term_from_json(r["shape"]),  # type: ignore[arg-type]
+                component=component if isinstance(component, URIRef) else SH.Violation,
+                severity=severity if isinstance(severity, URIRef) else SH.Violation,
+                path=None if r["path"] is None else _path_from_json(r["path"]),
+                value=_term_from_json(r["value"]),
+                messages=tuple(
+                    m for m in map(_term_from_json, r["messages"]) if isinstance(m, RdfLiteral)
+                ),
+            )
+        if d["severity"] not in _SEVERITY_ORDER:
+            raise ValueError(f"unknown severity {d['severity']!r}")
+        findings.append(
+            Finding(
+                severity=d["severity"],
+                focus=str(d["focus"]),
+                message=str(d["message"]),
+                rule=str(d["rule"]),
+                value=str(d["value"]),
+                location=str(d["location"]),
+                code=str(d["code"]),
+                result=result,
+            )
+        )
+    return findings
+
+
+def findings_text(findings: Iterable[Finding], *, key: str) -> str:
+    """Findings as a JSON document tied to ``key`` (what they were found on)."""
+    return json.dumps({"key": key, "findings": findings_json(findings)}, ensure_ascii=False) + "\n"
+
+
+def findings_for(text: str, *, key: str) -> list[Finding] | None:
+    """The findings of a :func:`findings_text` document if it was written for ``key``."""
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        return findings_from_json(data["findings"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 # --- The report in the SHACL results vocabulary ------------------------------------------
