@@ -71,7 +71,6 @@ from alignkg.store import (
     Store,
     graphs_under,
     part_graph,
-    to_oxigraph,
     to_rdflib,
 )
 from alignkg.validate import Finding, Partition, findings_for, findings_text
@@ -437,10 +436,10 @@ def _swap_derived(
     subjects: set[str] = set()
     for _a, _b, dyad_iri in sorted(pairs):
         dyad = {"dyad": dyad_iri}
-        old = store.construct(query, dyad)
-        for s, p, o in old:
-            subjects.add(str(s))
-            store.store.remove(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), derived))  # type: ignore[arg-type]
+        old = store.construct_oxigraph(query, dyad)
+        for triple in old:
+            subjects.add(str(to_rdflib(triple.subject)))
+            store.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, derived))
         store.construct_into_from(scratch, query, dyad, graph=DERIVED_GRAPH)
     return subjects
 

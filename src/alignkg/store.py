@@ -210,6 +210,15 @@ class OxigraphStore:
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in result]
 
+    def construct_oxigraph(
+        self, query: str, bindings: Mapping[str, Node] | None = None
+    ) -> list[ox.Triple]:
+        """Run a CONSTRUCT query; its triples as pyoxigraph terms (no rdflib objects)."""
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        return list(result)
+
     def construct_into(
         self, query: str, bindings: Mapping[str, Node] | None = None, *, graph: URIRef
     ) -> int:
