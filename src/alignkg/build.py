@@ -145,6 +145,24 @@ def resolve_imports(ontology: Graph) -> list[Traversable]:
     return [chosen[n] for n in sorted(chosen)]
 
 
+def load_static(store: OxigraphStore) -> tuple[Graph, Ladder]:
+    """Add what every build holds besides the data: the ontology with the vocabularies it
+    imports, the rule sets, what the ontology entails and the ladder's precedence closure;
+    the ontology and its ladder."""
+    ontology = ontology_graph()
+    store.add(ontology, graph=ONTOLOGY_GRAPH)
+    for graph, group in (
+        (ONTOLOGY_GRAPH, _bundled(resolve_imports(ontology))),
+        (RULES_GRAPH, _bundled(rule_set_files())),
+    ):
+        for parsed in group:
+            store.add_oxigraph(parsed.triples, graph=graph)
+    ladder = build_ladder(ontology)
+    store.add(bundled_entailments().ontology_triples, graph=INFERRED_GRAPH)  # type: ignore[arg-type]
+    store.add(ladder.closure_triples(), graph=INFERRED_GRAPH)
+    return ontology, ladder
+
+
 def _year_span(store: Store) -> tuple[int, int] | None:
     rows = store.select(calendar_span_query())
     if not rows or "first" not in rows[0] or "last" not in rows[0]:

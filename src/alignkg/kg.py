@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -48,7 +48,8 @@ MAX_LITERAL_CHARS = 100_000
 AK_NS = "https://w3id.org/alignkg/ns#"
 _DCTERMS_LANGUAGE = "http://purl.org/dc/terms/language"
 _OWL_IMPORTS = "http://www.w3.org/2002/07/owl#imports"
-_PRECEDENCE = (AK_NS + "requires", AK_NS + "precedes")
+#: The predicates whose triples order the ladder (no cycle allowed across the files).
+PRECEDENCE = (AK_NS + "requires", AK_NS + "precedes")
 #: Control characters no coded text has (tab, line feed and carriage return are allowed).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: A language value the completeness shape accepts (it reports the others, e.g. "English").
@@ -73,6 +74,22 @@ class ParsedFile:
     @property
     def triple_count(self) -> int:
         return len(self.triples)
+
+
+@dataclass
+class IndexedFile:
+    """An input file known without its statements: its triple count, subject lines and
+    warnings (kept from when it was parsed); its triples are parsed again if asked for."""
+
+    source: Path
+    path: str
+    triple_count: int
+    subject_lines: dict[str, int]
+    warnings: list[InputWarning]
+
+    @cached_property
+    def triples(self) -> list[ox.Triple]:
+        return read_file(self.source).triples
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -412,7 +429,7 @@ def _ontology_precedence() -> tuple[tuple[str, str], ...]:
     edges = []
     for file in ontology_files():
         for quad in ox.parse(input=file.read_bytes(), format=ox.RdfFormat.TURTLE):
-            if quad.predicate.value in _PRECEDENCE:
+            if quad.predicate.value in PRECEDENCE:
                 edges.append((quad.subject.value, quad.object.value))
     return tuple(edges)
 
@@ -439,7 +456,7 @@ def check_precedence(files: Sequence[ParsedFile], paths: Sequence[Path]) -> None
     written: dict[tuple[str, str], tuple[str, Path]] = {}
     for parsed, path in zip(files, paths, strict=True):
         for triple in parsed.triples:
-            if triple.predicate.value in _PRECEDENCE:
+            if triple.predicate.value in PRECEDENCE:
                 edge = (_value(triple.subject), _value(triple.object))
                 written.setdefault(edge, (triple.predicate.value, path))
     if not written:

@@ -26,17 +26,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from alignkg import partition
 from alignkg.build import (
     InputFile,
     KnowledgeGraph,
@@ -47,7 +48,7 @@ from alignkg.build import (
 from alignkg.derive import StepReport, derive
 from alignkg.errors import InputWarning, Location, UsageError, display_path
 from alignkg.infer import Entailments, apply_oxigraph
-from alignkg.kg import ParsedFile, discover, read_file
+from alignkg.kg import IndexedFile, ParsedFile, discover, read_file
 from alignkg.ladder import build_ladder
 from alignkg.namespace import (
     AK,
@@ -154,7 +155,7 @@ def static_key(rule_set: URIRef, until: int | None) -> str:
     for file in bundled:
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
-    for name in PARTITION_QUERIES:
+    for name in PARTITION_QUERIES + partition.QUERIES:
         digest.update(partition_query(name).encode())
     return digest.hexdigest()
 
@@ -166,22 +167,6 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@dataclass
-class IndexedFile:
-    """An input file unchanged since the store was built: its triple count and subject
-    lines come from the store's index; its triples are parsed again only if asked for."""
-
-    source: Path
-    path: str
-    triple_count: int
-    subject_lines: dict[str, int]
-    warnings: list[InputWarning]
-
-    @cached_property
-    def triples(self) -> list[ox.Triple]:
-        return read_file(self.source).triples
 
 
 def _index_path(folder: Path, digest: str) -> Path:
@@ -474,8 +459,14 @@ def build(
     rule_set: URIRef = AK.DefaultRules,
     until: int | None = None,
     progress: Progress | None = None,
+    partitioned: bool | None = None,
 ) -> tuple[KnowledgeGraph, RebuildReport]:
-    """Build the knowledge graph of ``paths`` in the persistent store in ``folder``."""
+    """Build the knowledge graph of ``paths`` in the persistent store in ``folder``.
+
+    A build from scratch is done in memory and copied to the store, or, ``partitioned``
+    (by default when the input files are larger than :func:`partition_bytes`), group of
+    dyads by group in the store itself (:mod:`alignkg.partition`): then it is validated
+    too, and the report's partition holds the findings."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     found = discover(paths)
@@ -484,11 +475,25 @@ def build(
     manifest = read_manifest(folder)
     building = folder / "BUILDING"
     reason = _full_reason(manifest, key, building)
+    if partitioned is None:
+        partitioned = sum(path.stat().st_size for path in found) > partition_bytes()
     # Every changed file parses before the store is touched.
-    files = _inputs(found, digests, folder, manifest if reason is None else None)
-    for parsed in files:
-        if isinstance(parsed, ParsedFile):
-            save_index(folder, parsed, digests[parsed.path])
+    spooled: Path | None = None
+    files: list[InputFile]
+    if reason is not None and partitioned:
+        spooled, indexed = partition.spool_checked(
+            found,
+            folder,
+            bundled_entailments(),
+            lambda parsed: save_index(folder, parsed, digests[parsed.path]),
+            say,
+        )
+        files = list(indexed)
+    else:
+        files = _inputs(found, digests, folder, manifest if reason is None else None)
+        for parsed in files:
+            if isinstance(parsed, ParsedFile):
+                save_index(folder, parsed, digests[parsed.path])
     parse_seconds = time.perf_counter() - started
     previous = previous_findings(folder) if reason is None else None
     raw = open_store(folder)
@@ -501,10 +506,8 @@ def build(
                 say(f"store {folder} is up to date: nothing to rebuild")
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
-                partition = (
-                    None if previous is None else Partition(None, frozenset(), tuple(previous))
-                )
-                return kg, RebuildReport("unchanged", "no input changed", partition=partition)
+                reused = None if previous is None else Partition(None, frozenset(), tuple(previous))
+                return kg, RebuildReport("unchanged", "no input changed", partition=reused)
             _keep_previous(raw, folder)
             building.write_text("a build is changing this store\n", encoding="utf-8")
             entailed = cached_entailments(folder, key)
@@ -533,19 +536,48 @@ def build(
             else:
                 accept(folder)  # no earlier build to go back to
         building.write_text("a build is changing this store\n", encoding="utf-8")
-        kg = assemble(
-            paths, rule_set=rule_set, until=until, progress=say, files=files, per_file=True
-        )
-        _copy_into(kg.store, raw, folder)
+        found_findings: Partition | None = None
+        if spooled is not None:
+            built = partition.build(
+                spooled,
+                [f for f in files if isinstance(f, IndexedFile)],
+                folder=folder,
+                raw=raw,
+                entailed=bundled_entailments(),
+                rule_set=rule_set,
+                until=until,
+                progress=say,
+            )
+            kg = built.kg
+            found_findings = Partition(None, frozenset(), tuple(built.findings))
+        else:
+            kg = assemble(
+                paths, rule_set=rule_set, until=until, progress=say, files=files, per_file=True
+            )
+            _copy_into(kg.store, raw, folder)
         cached_entailments(folder, key)  # computed by the build: kept for the next one
         write_atomic(
             folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
         )
         building.unlink()
         _prune_index(folder, [*digests.values(), *(manifest.files.values() if manifest else ())])
-        return kg, RebuildReport("full", reason)
+        return kg, RebuildReport("full", reason, partition=found_findings)
     finally:
         raw.flush()
+
+
+#: Input size from which a build from scratch is partitioned (``ALIGNKG_PARTITION_BYTES``).
+PARTITION_BYTES = 512 * 1024 * 1024
+
+
+def partition_bytes() -> int:
+    """``ALIGNKG_PARTITION_BYTES`` or :data:`PARTITION_BYTES`."""
+    text = os.environ.get("ALIGNKG_PARTITION_BYTES", "").strip()
+    if not text:
+        return PARTITION_BYTES
+    if not text.isdigit():
+        raise UsageError(f"ALIGNKG_PARTITION_BYTES: {text!r} is not a whole number of bytes")
+    return int(text)
 
 
 def _copy_into(built: Store, raw: ox.Store, folder: Path) -> None:

@@ -388,6 +388,11 @@ def validate(
     return _ordered(_all_findings(kg, ladder=ladder, completeness=completeness))
 
 
+def all_findings(kg: KnowledgeGraph) -> list[Finding]:
+    """Every finding on ``kg`` by the default engines (SPARQL on the store), unordered."""
+    return _all_findings(kg, ladder="sparql", completeness="sparql")
+
+
 def _all_findings(
     kg: KnowledgeGraph, *, ladder: LadderEngine, completeness: CompletenessEngine
 ) -> list[Finding]:
