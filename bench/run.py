@@ -271,13 +271,19 @@ def _one_dyad_file(data: Path, out: Path, level: str) -> None:
     out.write_text(text, encoding="utf-8")
 
 
-def phase_rebuild(data: Path) -> dict:
-    """The persistent build: from scratch, unchanged, one dyad's file added, then changed."""
+def phase_rebuild(data: Path, rows_out: Path) -> dict:
+    """The persistent build: from scratch (partitioned: group of dyads by group in the
+    on-disk store), unchanged, one dyad's file added, then changed."""
     import shutil
     import tempfile
 
+    import dataclasses
+
     from alignkg import rebuild
+    from alignkg.stages import stage_rows
     from alignkg.validate import validate
+
+    size = sum(p.stat().st_size for p in _files(data))
 
     work = Path(tempfile.mkdtemp(prefix="alignkg-bench-", dir=CACHE))
     try:
@@ -298,8 +304,15 @@ def phase_rebuild(data: Path) -> dict:
             started = time.perf_counter()
             kg, report = rebuild.build([*_files(data), added / "one-dyad.nt"]
                                        if (added / "one-dyad.nt").exists() else paths[:-1],
-                                       folder=folder)
+                                       folder=folder, partitioned=True)
             built = time.perf_counter() - started
+            if name == "full":
+                result["full_timings"] = dict(kg.timings)
+                result["maxrss_full_mb"] = _maxrss_mb()
+                started = time.perf_counter()
+                rows = stage_rows(kg.store)
+                result["query_on_disk"] = time.perf_counter() - started
+                _rows_out([dataclasses.astuple(r) for r in rows], rows_out)
             started = time.perf_counter()
             findings = validate(kg, partition=report.partition)
             checked = time.perf_counter() - started
@@ -310,7 +323,7 @@ def phase_rebuild(data: Path) -> dict:
             result[name] = {"seconds": built, "mode": report.mode, "dyads": report.dyads,
                             "validate": checked, "validated": scope,
                             "findings": len(findings.findings)}
-            if name == "changed":  # the partial validation against a whole one
+            if name == "changed" and size < WHOLE_CHECK_BYTES:  # partial against whole
                 started = time.perf_counter()
                 whole = validate(kg)
                 result[name]["validate_whole"] = time.perf_counter() - started
@@ -321,6 +334,9 @@ def phase_rebuild(data: Path) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+
+#: Data up to this size also has the partial validation checked against a whole one.
+WHOLE_CHECK_BYTES = 1 << 30
 
 PHASES = {"parse": phase_parse, "bulkload": phase_bulkload, "build": phase_build,
           "rdflib": phase_rdflib, "reference": phase_reference, "rebuild": phase_rebuild}
@@ -413,10 +429,12 @@ def fmt_s(value: float | None) -> str:
     return "–" if value is None else (f"{value:.1f}" if value >= 1 else f"{value:.2f}")
 
 
-def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | None) -> dict:
+def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | None,
+          in_memory_large: bool = False) -> dict:
     data, gen_s = generate(scale)
     size = sum(p.stat().st_size for p in _files(data))
-    rows = {k: CACHE / f"{data.name}.{k}.rows.json" for k in ("build", "rdflib", "reference")}
+    rows = {k: CACHE / f"{data.name}.{k}.rows.json"
+            for k in ("build", "rdflib", "reference", "rebuild")}
     for p in rows.values():
         p.unlink(missing_ok=True)
     print(f"{scale}: {len(_files(data))} file(s), {size / 1e6:.0f} MB", flush=True)
@@ -425,8 +443,11 @@ def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | N
     r["parse"] = run_phase("parse", data, None, timeout)
     r["bulkload"] = run_phase("bulkload", data, None, timeout)
     r["reference"] = run_phase("reference", data, rows["reference"], timeout)
-    r["build"] = run_phase("build", data, rows["build"], timeout)
-    r["rebuild"] = run_phase("rebuild", data, None, timeout)
+    if scale == "large" and not in_memory_large:
+        r["build"] = {"error": "in-memory build skipped at this scale (--in-memory-large)"}
+    else:
+        r["build"] = run_phase("build", data, rows["build"], timeout)
+    r["rebuild"] = run_phase("rebuild", data, rows["rebuild"], timeout)
     if rdflib and scale == "small":
         r["rdflib"] = run_phase("rdflib", data, rows["rdflib"], rdflib_timeout)
     else:
@@ -480,6 +501,30 @@ def render(results: list[dict]) -> str:
             details.append(f"  - mismatch: {note}")
     skipped = [f"{r['scale']} rdflib: {r['rdflib']['error']}" for r in results if "error" in r["rdflib"]]
     checks: list[str] = []
+    partitioned = [
+        "",
+        "Partitioned build (`alignkg build` from scratch into its on-disk store, group of dyads "
+        "by group; the default above 512 MB of input), with validation, on the same files:",
+        "",
+        "| scale | build s | of which parse / load / derive / validate / load derived s | "
+        "build ÷ bulk-load | peak MB | stage query on the on-disk store s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rb, bl = r.get("rebuild", {"error": "not run"}), r["bulkload"]
+        if "error" in rb:
+            partitioned.append(f"| {r['scale']} | {rb['error']} | | | | |")
+            continue
+        full = rb["full"]["seconds"] + rb["full"]["validate"]
+        ft = rb.get("full_timings", {})
+        split = " / ".join(fmt_s(ft.get(k)) for k in
+                           ("parse", "load", "derive", "validate", "load derived"))
+        bulk_s = bl.get("seconds") if "error" not in bl else None
+        ratio = f"{full / bulk_s:.1f}×" if bulk_s else "–"
+        partitioned.append(
+            f"| {r['scale']} | {fmt_s(full)} | {split} | {ratio} | "
+            f"{rb.get('maxrss_full_mb', 0):.0f} | {fmt_s(rb.get('query_on_disk'))} |")
+    details += partitioned
     persistent = [
         "",
         "Persistent build (`alignkg build` with its store in build/cache), on the same files; "
@@ -521,6 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
     parser.add_argument("--timeout", type=float, default=None, help="per-phase timeout (s)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--in-memory-large", action="store_true",
+                        help="run the in-memory build at the large scale too (needs ~50 GB)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the earlier run's results for the scales not run now")
     parser.add_argument("--phase", choices=list(PHASES), help=argparse.SUPPRESS)
@@ -544,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     done: list[dict] = []
     for scale in chosen:
         done.append(bench(scale, rdflib=not args.no_rdflib,
-                          rdflib_timeout=args.rdflib_timeout, timeout=args.timeout))
+                          rdflib_timeout=args.rdflib_timeout, timeout=args.timeout,
+                          in_memory_large=args.in_memory_large))
         results = sorted(earlier + done, key=lambda r: r["events"])
         (CACHE / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
         table = render(results)

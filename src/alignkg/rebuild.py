@@ -549,6 +549,7 @@ def build(
                 progress=say,
             )
             kg = built.kg
+            kg.timings["parse"] = parse_seconds
             found_findings = Partition(None, frozenset(), tuple(built.findings))
         else:
             kg = assemble(
