@@ -342,8 +342,15 @@ PHASES = {"parse": phase_parse, "bulkload": phase_bulkload, "build": phase_build
           "rdflib": phase_rdflib, "reference": phase_reference, "rebuild": phase_rebuild}
 
 
+#: Phases to run; the others' results are read back from the last run (``--only``).
+ONLY: set[str] = set()
+
+
 def run_phase(name: str, data: Path, rows_out: Path | None, timeout: float | None) -> dict:
     result_file = CACHE / f"{data.name}.{name}.json"
+    if ONLY and name not in ONLY and result_file.exists():
+        print(f"  {name}: the last run's result (--only)", flush=True)
+        return json.loads(result_file.read_text(encoding="utf-8"))
     result_file.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--data", str(data),
            "--result", str(result_file)]
@@ -435,8 +442,9 @@ def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | N
     size = sum(p.stat().st_size for p in _files(data))
     rows = {k: CACHE / f"{data.name}.{k}.rows.json"
             for k in ("build", "rdflib", "reference", "rebuild")}
-    for p in rows.values():
-        p.unlink(missing_ok=True)
+    for name, p in rows.items():
+        if not ONLY or name in ONLY:
+            p.unlink(missing_ok=True)
     print(f"{scale}: {len(_files(data))} file(s), {size / 1e6:.0f} MB", flush=True)
     r = {"scale": scale, "events": SCALES[scale], "bytes": size, "generate": gen_s,
          "files": len(_files(data))}
@@ -566,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
     parser.add_argument("--timeout", type=float, default=None, help="per-phase timeout (s)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--only", action="append", choices=list(PHASES),
+                        help="run only this phase (repeatable); the others' results are read "
+                        "back from the last run")
     parser.add_argument("--in-memory-large", action="store_true",
                         help="run the in-memory build at the large scale too (needs ~50 GB)")
     parser.add_argument("--merge", action="store_true",
@@ -583,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         args.result.write_text(json.dumps(out), encoding="utf-8")
         return 0
 
+    ONLY.update(args.only or [])
     chosen = args.scale or ["small"]
     earlier: list[dict] = []
     if args.merge and (CACHE / "results.json").exists():

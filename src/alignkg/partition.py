@@ -48,7 +48,7 @@ from alignkg.namespace import (
     RULES_GRAPH,
 )
 from alignkg.resources import calendar_span_query, partition_query
-from alignkg.store import OxigraphStore, graphs_under, part_graph, to_rdflib
+from alignkg.store import OxigraphStore, part_graph, to_rdflib
 from alignkg.validate import Finding, all_findings
 
 Progress = Callable[[str], None]
@@ -183,19 +183,19 @@ def _mark(raw: ox.Store, nodes: Sequence[str] | set[str], mark: ox.NamedNode) ->
     raw.extend(ox.Quad(ox.NamedNode(n), _MEMBER, mark, PARTITION_GRAPH) for n in sorted(nodes))
 
 
-def _scratch(store: OxigraphStore, inputs: list[URIRef], query: str) -> OxigraphStore:
+def _scratch(store: OxigraphStore, query: str) -> OxigraphStore:
     """An in-memory store with the static graphs, the states and groupings, and what
-    ``query`` constructs from the coded statements (``inputs``)."""
+    ``query`` constructs. The queries run over the union of the store's graphs (nothing
+    is derived in it yet): naming every file's graphs as the default graph would make
+    each lookup visit them one by one."""
     scratch = OxigraphStore.in_memory()
     for graph in _STATIC_GRAPHS:
         scratch.store.extend(
             store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
         )
     data = part_graph(DATA_GRAPH, "partition")
-    scratch.construct_into_from(
-        store, partition_query("reference-input"), None, graph=data, default_graph=inputs
-    )
-    scratch.construct_into_from(store, query, None, graph=data, default_graph=inputs)
+    scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
+    scratch.construct_into_from(store, query, None, graph=data)
     return scratch
 
 
@@ -257,7 +257,6 @@ def build(
             raise UsageError(f"--to {until} is before the first year in the data ({first})")
         last = max(last, until)
     store.add(calendar_triples(first, last), graph=CALENDAR_GRAPH)
-    inputs = graphs_under(store, DATA_GRAPH) + graphs_under(store, INFERRED_GRAPH)
 
     started = time.perf_counter()
     groups = _groups(store, group_events())
@@ -277,7 +276,7 @@ def build(
         with derived.open("wb") as out:
             for number, (dyads, events) in enumerate(groups, start=1):
                 _mark(raw, events, _GROUP)
-                scratch = _scratch(store, inputs, partition_query("chunk-input"))
+                scratch = _scratch(store, partition_query("chunk-input"))
                 _infer(scratch, entailed)
                 derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
                 scratch.store.extend(
@@ -301,9 +300,7 @@ def build(
             # What no group covers: derived (an event that concerns no dyad still has its
             # years and source counts) and validated as a whole.
             _mark(raw, set().union(*(events for _d, events in groups)), _ANY)
-            rest = _scratch(
-                store, graphs_under(store, DATA_GRAPH), partition_query("remainder-input")
-            )
+            rest = _scratch(store, partition_query("remainder-input"))
             _infer(rest, entailed)
             derive(rest, first_year=first, last_year=last, rule_set=rule_set)
             own = _subjects(rest, part_graph(DATA_GRAPH, "partition"))

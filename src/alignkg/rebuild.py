@@ -70,7 +70,6 @@ from alignkg.resources import (
 from alignkg.store import (
     OxigraphStore,
     Store,
-    graphs_under,
     part_graph,
     to_rdflib,
 )
@@ -385,21 +384,17 @@ def _scratch(
         quads = store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
         scratch.store.extend(quads)
     data = part_graph(DATA_GRAPH, "partition")
-    # Only what was coded and what it entails: the derived graph still holds the changed
-    # events' old derivation (their old years), which must not come back as input.
-    inputs = graphs_under(store, DATA_GRAPH) + graphs_under(store, INFERRED_GRAPH)
-    scratch.construct_into_from(
-        store, partition_query("reference-input"), None, graph=data, default_graph=inputs
-    )
+    # Only what was coded and what it entails (the queries choose the graphs): the
+    # derived graph still holds the changed events' old derivation (their old years),
+    # which must not come back as input.
+    scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
     events: set[URIRef] = set()
     for a, b, _dyad in sorted(pairs):
         rows = store.select(partition_query("pair-events"), {"a": a, "b": b})
         events.update(URIRef(str(row["event"])) for row in rows)
     event_query = partition_query("event-input")
     for event in sorted(events):
-        scratch.construct_into_from(
-            store, event_query, {"event": event}, graph=data, default_graph=inputs
-        )
+        scratch.construct_into_from(store, event_query, {"event": event}, graph=data)
     triples = [
         ox.Triple(q.subject, q.predicate, q.object)
         for q in scratch.store.quads_for_pattern(None, None, None, ox.NamedNode(str(data)))
