@@ -163,7 +163,8 @@ def load_static(store: OxigraphStore) -> tuple[Graph, Ladder]:
     return ontology, ladder
 
 
-def _year_span(store: Store) -> tuple[int, int] | None:
+def year_span(store: Store) -> tuple[int, int] | None:
+    """The first and last year the data's events need assessed (``calendar-span.rq``)."""
     rows = store.select(calendar_span_query())
     if not rows or "first" not in rows[0] or "last" not in rows[0]:
         return None
@@ -238,7 +239,7 @@ def assemble(
     timings["infer"] = time.perf_counter() - started
     say(f"inferred {inferred_count} triples; ladder of {len(ladder.indicators)} indicators checked")
 
-    span = _year_span(store)
+    span = year_span(store)
     first, last = span if span else (1991, 1991)
     if until is not None:
         if until < first:

@@ -33,7 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from alignkg.build import KnowledgeGraph, load_static
+from alignkg.build import KnowledgeGraph, load_static, year_span
 from alignkg.derive import calendar_triples, derive
 from alignkg.errors import UsageError
 from alignkg.infer import Entailments, apply_oxigraph
@@ -47,7 +47,7 @@ from alignkg.namespace import (
     ONTOLOGY_GRAPH,
     RULES_GRAPH,
 )
-from alignkg.resources import calendar_span_query, partition_query
+from alignkg.resources import partition_query
 from alignkg.store import OxigraphStore, part_graph, to_rdflib
 from alignkg.validate import Finding, all_findings
 
@@ -102,7 +102,21 @@ def spool(
 ) -> tuple[Path, list[IndexedFile]]:
     """Parse every file strictly, one at a time, into an N-Quads spool of their statements
     and what they entail; the files as the build knows them (without their statements).
-    A bad file stops here, before the store is touched."""
+    A bad file stops here, before the store is touched, and leaves no spool behind."""
+    try:
+        return _spool(found, folder, entailed, keep_index, say)
+    except BaseException:
+        (folder / "spool.nq").unlink(missing_ok=True)
+        raise
+
+
+def _spool(
+    found: Sequence[Path],
+    folder: Path,
+    entailed: Entailments,
+    keep_index: KeepIndex,
+    say: Progress,
+) -> tuple[Path, list[IndexedFile]]:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "spool.nq"
     files: list[IndexedFile] = []
@@ -140,21 +154,6 @@ def spool(
             say(f"parsed {parsed.path}: {parsed.triple_count} triples")
     check_precedence(precedence, found)
     return target, files
-
-
-def spool_checked(
-    found: Sequence[Path],
-    folder: Path,
-    entailed: Entailments,
-    keep_index: KeepIndex,
-    say: Progress,
-) -> tuple[Path, list[IndexedFile]]:
-    """:func:`spool`, leaving no spool behind when a file is refused."""
-    try:
-        return spool(found, folder, entailed, keep_index, say)
-    except BaseException:
-        (folder / "spool.nq").unlink(missing_ok=True)
-        raise
 
 
 def _groups(store: OxigraphStore, size: int) -> list[tuple[list[str], set[str]]]:
@@ -217,13 +216,6 @@ def _subjects(store: OxigraphStore, graph: URIRef) -> set[str]:
     }
 
 
-def _span(store: OxigraphStore) -> tuple[int, int]:
-    rows = store.select(calendar_span_query())
-    if not rows or "first" not in rows[0] or "last" not in rows[0]:
-        return 1991, 1991
-    return int(str(rows[0]["first"])), int(str(rows[0]["last"]))
-
-
 def build(
     spooled: Path,
     files: Sequence[IndexedFile],
@@ -251,7 +243,7 @@ def build(
     timings["load"] = time.perf_counter() - started
     say(f"loaded {len(raw)} quads into {folder}")
 
-    first, last = _span(store)
+    first, last = year_span(store) or (1991, 1991)
     if until is not None:
         if until < first:
             raise UsageError(f"--to {until} is before the first year in the data ({first})")

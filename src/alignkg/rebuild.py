@@ -44,6 +44,7 @@ from alignkg.build import (
     assemble,
     bundled_entailments,
     ontology_graph,
+    year_span,
 )
 from alignkg.derive import StepReport, derive
 from alignkg.errors import InputWarning, Location, UsageError, display_path
@@ -60,7 +61,6 @@ from alignkg.namespace import (
 )
 from alignkg.output import write_atomic
 from alignkg.resources import (
-    calendar_span_query,
     derivation_rules,
     ontology_files,
     partition_query,
@@ -311,13 +311,6 @@ def restore(folder: Path) -> bool:
     return True
 
 
-def _span(store: OxigraphStore) -> tuple[int, int] | None:
-    rows = store.select(calendar_span_query())
-    if not rows or "first" not in rows[0] or "last" not in rows[0]:
-        return None
-    return int(str(rows[0]["first"])), int(str(rows[0]["last"]))
-
-
 def _pairs(store: OxigraphStore, paths: Sequence[str]) -> set[tuple[URIRef, URIRef, URIRef]]:
     """The pairs of states (with the dyad IRI) whose events the files ``paths`` hold."""
     found: set[tuple[URIRef, URIRef, URIRef]] = set()
@@ -476,7 +469,7 @@ def build(
     spooled: Path | None = None
     files: list[InputFile]
     if reason is not None and partitioned:
-        spooled, indexed = partition.spool_checked(
+        spooled, indexed = partition.spool(
             found,
             folder,
             bundled_entailments(),
@@ -623,7 +616,7 @@ def _incremental(
     pairs |= _pairs(store, new_paths)
     new_subjects, new_local = _file_subjects(store, new_paths)
     scope |= new_subjects
-    span = _span(store)
+    span = year_span(store)
     if span is None:
         return None
     if (span[0], max(span[1], until or span[1])) != (manifest.first_year, manifest.last_year):

@@ -236,11 +236,10 @@ class OxigraphStore:
         bindings: Mapping[str, Node] | None = None,
         *,
         graph: URIRef,
-        default_graph: Sequence[URIRef] | None = None,
     ) -> int:
-        """Run a CONSTRUCT query on ``source`` (over the union of its graphs, or of
-        ``default_graph`` when given) and add its triples to ``graph`` of this store."""
-        result = source._run(query, bindings, default_graph)
+        """Run a CONSTRUCT query on ``source`` (over the union of its graphs) and add its
+        triples to ``graph`` of this store."""
+        result = source._run(query, bindings)
         if not isinstance(result, ox.QueryTriples):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
         data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
