@@ -23,40 +23,11 @@ from alignkg.build import assemble
 from alignkg.errors import InputError
 from alignkg.namespace import DERIVED_GRAPH
 from alignkg.validate import Report, report_graph, validate
+from dyad_event import PREFIXES, kaz_rus_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PREFIXES = """\
-@prefix ak:    <https://w3id.org/alignkg/ns#> .
-@prefix state: <https://w3id.org/alignkg/state/> .
-@prefix src:   <https://w3id.org/alignkg/source/> .
-@prefix coder: <https://w3id.org/alignkg/coder/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix oa:    <http://www.w3.org/ns/oa#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-"""
-
-KAZ_RUS = """
-<https://w3id.org/alignkg/event/test/kaz-rus-2005> a ak:Event ;
-    rdfs:label "A test exercise of Kazakhstan and Russia"@en ;
-    ak:party state:KAZ , state:RUS ;
-    ak:dimension ak:Military ;
-    ak:indicator ak:IntegratedCommand ;
-    ak:level ak:Low ;
-    ak:startDate "2005-08-18"^^xsd:date ;
-    ak:datePrecision ak:DayPrecision ;
-    ak:persistence ak:OneOff ;
-    prov:wasDerivedFrom src:korolev-2019 ;
-    prov:wasAttributedTo coder:alignkg-team ;
-    ak:evidence [ a oa:Annotation ;
-        oa:motivatedBy oa:describing ;
-        oa:hasBody <https://w3id.org/alignkg/event/test/kaz-rus-2005> ;
-        oa:hasTarget [ a oa:SpecificResource ;
-            oa:hasSource src:korolev-2019 ;
-            oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] ] .
-"""
+KAZ_RUS = kaz_rus_event(indicator="IntegratedCommand")
 
 # An event no dyad concerns (it has no parties) and a source nobody cites, without a
 # language: both are validated with the statements no group covers.

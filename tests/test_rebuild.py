@@ -22,37 +22,11 @@ from alignkg.build import assemble
 from alignkg.errors import InputError, UsageError
 from alignkg.kg import ParsedFile
 from alignkg.namespace import DERIVED_GRAPH
+from dyad_event import PREFIXES, kaz_rus_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NEW_DYAD_EVENT = """\
-@prefix ak:    <https://w3id.org/alignkg/ns#> .
-@prefix state: <https://w3id.org/alignkg/state/> .
-@prefix src:   <https://w3id.org/alignkg/source/> .
-@prefix coder: <https://w3id.org/alignkg/coder/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix oa:    <http://www.w3.org/ns/oa#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-
-<https://w3id.org/alignkg/event/test/kaz-rus-2005-exercise> a ak:Event ;
-    rdfs:label "A test exercise of Kazakhstan and Russia"@en ;
-    ak:party state:KAZ , state:RUS ;
-    ak:dimension ak:Military ;
-    ak:indicator ak:JointExercises ;
-    ak:level ak:Low ;
-    ak:startDate "2005-08-18"^^xsd:date ;
-    ak:datePrecision ak:DayPrecision ;
-    ak:persistence ak:OneOff ;
-    prov:wasDerivedFrom src:korolev-2019 ;
-    prov:wasAttributedTo coder:alignkg-team ;
-    ak:evidence [ a oa:Annotation ;
-        oa:motivatedBy oa:describing ;
-        oa:hasBody <https://w3id.org/alignkg/event/test/kaz-rus-2005-exercise> ;
-        oa:hasTarget [ a oa:SpecificResource ;
-            oa:hasSource src:korolev-2019 ;
-            oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] ] .
-"""
+NEW_DYAD_EVENT = PREFIXES + kaz_rus_event()
 
 
 def _level_change(kg: Path) -> None:

@@ -33,46 +33,9 @@ from alignkg.validate import (
     report_graph,
     validate,
 )
+from dyad_event import EVENT, PREFIXES, kaz_rus_event
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENT = "https://w3id.org/alignkg/event/test/kaz-rus-2005-exercise"
-
-PREFIXES = """\
-@prefix ak:    <https://w3id.org/alignkg/ns#> .
-@prefix state: <https://w3id.org/alignkg/state/> .
-@prefix src:   <https://w3id.org/alignkg/source/> .
-@prefix coder: <https://w3id.org/alignkg/coder/> .
-@prefix prov:  <http://www.w3.org/ns/prov#> .
-@prefix oa:    <http://www.w3.org/ns/oa#> .
-@prefix xsd:   <http://www.w3.org/2001/XMLSchema#> .
-@prefix rdfs:  <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-"""
-
-
-def _event(*, label: bool = True, indicator: str = "JointExercises", level: str = "level") -> str:
-    """One Kazakhstan-Russia event (a dyad kg/ does not have), optionally flawed."""
-    return f"""
-<{EVENT}> a ak:Event ;
-    {'rdfs:label "A test exercise of Kazakhstan and Russia"@en ;' if label else ""}
-    ak:party state:KAZ , state:RUS ;
-    ak:dimension ak:Military ;
-    ak:indicator ak:{indicator} ;
-    ak:{level} ak:Low ;
-    ak:startDate "2005-08-18"^^xsd:date ;
-    ak:datePrecision ak:DayPrecision ;
-    ak:persistence ak:OneOff ;
-    prov:wasDerivedFrom src:korolev-2019 ;
-    prov:wasAttributedTo coder:alignkg-team ;
-    ak:evidence [ a oa:Annotation ;
-        oa:motivatedBy oa:describing ;
-        oa:hasBody <{EVENT}> ;
-        oa:hasTarget [ a oa:SpecificResource ;
-            oa:hasSource src:korolev-2019 ;
-            oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] ] .
-"""
-
-
 NEW_SOURCE = """
 <https://w3id.org/alignkg/source/test-report> a ak:Source ;
     dcterms:title "A test report" ;
@@ -117,19 +80,25 @@ def _remove_new_file(kg: Path) -> None:
 
 CASES = [
     Case("unchanged", None, _nothing, "reused"),
-    Case("new-dyad", None, _write(_event()), "partial"),
-    Case("new-dyad-with-a-violation", None, _write(_event(label=False)), "partial", "AK402"),
+    Case("new-dyad", None, _write(kaz_rus_event()), "partial"),
+    Case("new-dyad-with-a-violation", None, _write(kaz_rus_event(label=False)), "partial", "AK402"),
     Case(
         "new-dyad-with-a-warning",
         None,
-        _write(_event(indicator="IntegratedCommand")),
+        _write(kaz_rus_event(indicator="IntegratedCommand")),
         "partial",
         "AK460",
     ),
-    Case("new-dyad-with-an-unknown-term", None, _write(_event(level="levle")), "partial", "AK453"),
-    Case("violation-fixed", _write(_event(label=False)), _write(_event()), "partial"),
-    Case("file-removed", _write(_event()), _remove_new_file, "partial"),
-    Case("file-writes-a-source", None, _write(_event() + NEW_SOURCE), "whole"),
+    Case(
+        "new-dyad-with-an-unknown-term",
+        None,
+        _write(kaz_rus_event(level="levle")),
+        "partial",
+        "AK453",
+    ),
+    Case("violation-fixed", _write(kaz_rus_event(label=False)), _write(kaz_rus_event()), "partial"),
+    Case("file-removed", _write(kaz_rus_event()), _remove_new_file, "partial"),
+    Case("file-writes-a-source", None, _write(kaz_rus_event() + NEW_SOURCE), "whole"),
     Case("file-of-many-things-changed", None, _level_change, "whole"),
 ]
 
@@ -201,7 +170,7 @@ def test_without_usable_earlier_findings_everything_is_validated(
     folder = tmp_path / "cache"
     _accepted_build(copy, folder)
     spoil(folder)
-    _write(_event())(copy)
+    _write(kaz_rus_event())(copy)
     _kg, done = rebuild.build([copy], folder=folder)
     assert done.mode == "incremental"
     assert done.partition is None
@@ -213,7 +182,7 @@ def test_a_refused_build_keeps_the_findings_of_the_build_it_restores(
     folder = tmp_path / "cache"
     _accepted_build(copy, folder)
     kept = (folder / "findings.json").read_bytes()
-    _write(_event(label=False))(copy)
+    _write(kaz_rus_event(label=False))(copy)
     kg, _done = rebuild.build([copy], folder=folder)
     assert validate(kg).violations
     del kg
@@ -263,7 +232,7 @@ def test_cli_build_validates_only_the_changed_dyad(copy: Path, tmp_path: Path) -
     first = subprocess.run(command, capture_output=True, text=True, check=False)
     assert first.returncode == 0, first.stderr
     assert (out / "cache" / "findings.json").is_file()
-    _write(_event(indicator="IntegratedCommand"))(copy)
+    _write(kaz_rus_event(indicator="IntegratedCommand"))(copy)
     second = subprocess.run(command, capture_output=True, text=True, check=False)
     assert second.returncode == 0, second.stderr
     assert "changed node(s) checked again" in second.stderr
