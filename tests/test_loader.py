@@ -222,3 +222,14 @@ def test_pyoxigraph_would_expand_internal_entities() -> None:
     )
     quads = list(ox.parse(input=data, format=ox.RdfFormat.RDF_XML))
     assert len(quads[0].object.value) == 1000
+
+
+def test_a_blank_node_label_names_a_node_of_its_own_file_only(tmp_path: Path) -> None:
+    # the same label in two files names two nodes (a label is scoped to its document)
+    text = "_:x <https://example.org/p> _:x .\n"
+    first, second = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    first.write_text(text, encoding="utf-8")
+    second.write_text(text, encoding="utf-8")
+    one, other = read_file(first).triples[0], read_file(second).triples[0]
+    assert one.subject == one.object and other.subject == other.object
+    assert one.subject != other.subject

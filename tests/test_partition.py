@@ -23,7 +23,7 @@ from alignkg.build import assemble
 from alignkg.errors import InputError
 from alignkg.namespace import DERIVED_GRAPH
 from alignkg.validate import Report, report_graph, validate
-from dyad_event import PREFIXES, kaz_rus_event
+from dyad_event import EVENT, PREFIXES, kaz_rus_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,71 @@ FLAWED = """
 """
 
 
+OTHER = "https://w3id.org/alignkg/event/test/blr-rus-2006-talks"
+ANNOTATION = "https://w3id.org/alignkg/annotation/test/"
+
+# The Kazakhstan-Russia event with an annotation named by an IRI, and more of it in a
+# second file (where it has no parties): its group reads both.
+KAZ_RUS_NAMED = (
+    KAZ_RUS.rstrip().rstrip(".")
+    + f"""; ak:evidence <{ANNOTATION}named> .
+<{ANNOTATION}named> a oa:Annotation ;
+    oa:motivatedBy oa:describing ;
+    oa:hasBody <{EVENT}> ;
+    oa:hasTarget [ a oa:SpecificResource ;
+        oa:hasSource src:korolev-2019 ;
+        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] .
+"""
+)
+MORE_OF_IT = f"""
+<{EVENT}> ak:evidence <{ANNOTATION}elsewhere> .
+<{ANNOTATION}elsewhere> a oa:Annotation ;
+    oa:motivatedBy oa:describing ;
+    oa:hasBody <{EVENT}> ;
+    oa:hasTarget [ a oa:SpecificResource ;
+        oa:hasSource src:korolev-2019 ;
+        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "the exercise" ] ] .
+"""
+
+
+def _belarus_russia(evidence: str) -> str:
+    """A Belarus-Russia event (another dyad kg/ does not have) with ``evidence``."""
+    return f"""
+<{OTHER}> a ak:Event ;
+    rdfs:label "Test talks of Belarus and Russia"@en ;
+    ak:party state:BLR , state:RUS ;
+    ak:dimension ak:Military ;
+    ak:indicator ak:ConsultationMechanisms ;
+    ak:level ak:Low ;
+    ak:startDate "2006-03-01"^^xsd:date ;
+    ak:datePrecision ak:DayPrecision ;
+    ak:persistence ak:OneOff ;
+    prov:wasDerivedFrom src:korolev-2019 ;
+    prov:wasAttributedTo coder:alignkg-team ;
+    {evidence} .
+"""
+
+
+# Two events of two dyads whose annotations share one target (a blank node): it is
+# read by both groups.
+SHARED_TARGET = (
+    KAZ_RUS.replace("ak:evidence [", "ak:evidence [ oa:hasTarget _:shared ] , [", 1)
+    + _belarus_russia(
+        "ak:evidence [ a oa:Annotation ; oa:motivatedBy oa:describing ; "
+        f"oa:hasBody <{OTHER}> ; oa:hasTarget _:shared ]"
+    )
+    + """
+_:shared a oa:SpecificResource ;
+    oa:hasSource src:korolev-2019 ;
+    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] .
+"""
+)
+
+# An event derived from another event: its evidence path leads into another group, so
+# every group reads its input from the whole store.
+LINKED = KAZ_RUS + _belarus_russia(f"prov:wasDerivedFrom <{EVENT}>")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -56,8 +121,12 @@ CASES = [
     Case("kg", {}),
     Case("kg-and-a-dyad-with-a-ladder-warning", {"kaz-rus.ttl": KAZ_RUS}),
     Case("kg-and-statements-no-group-covers", {"flawed.ttl": FLAWED}),
+    Case("an-event-in-two-files", {"kaz-rus.ttl": KAZ_RUS_NAMED, "more.ttl": MORE_OF_IT}),
+    Case("two-events-share-a-target", {"shared.ttl": SHARED_TARGET}),
+    Case("an-event-derived-from-another", {"linked.ttl": LINKED}),
 ]
 GROUP_SIZES = [1, 10, 100_000]
+LINKED_CASE = "an-event-derived-from-another"
 
 
 def _copy(tmp_path: Path, case: Case) -> Path:
@@ -86,8 +155,13 @@ def test_partitioned_build_equals_the_in_memory_build(
 ) -> None:
     monkeypatch.setenv("ALIGNKG_GROUP_EVENTS", str(size))
     kg_folder = _copy(tmp_path, case)
-    kg, report = rebuild.build([kg_folder], folder=tmp_path / "cache", partitioned=True)
+    said: list[str] = []
+    kg, report = rebuild.build(
+        [kg_folder], folder=tmp_path / "cache", partitioned=True, progress=said.append
+    )
     assert report.mode == "full"
+    # only linked events make the groups read their input from the whole store
+    assert any("from the store" in m for m in said) == (case.name == LINKED_CASE)
     assert report.partition is not None and report.partition.store is None
     partitioned = validate(kg, partition=report.partition)
     fresh = assemble([kg_folder])
@@ -95,8 +169,7 @@ def test_partitioned_build_equals_the_in_memory_build(
     assert _fingerprint(kg) == _fingerprint(fresh)
     assert _lines(partitioned) == _lines(whole)
     assert isomorphic(report_graph(partitioned), report_graph(whole))
-    assert not (tmp_path / "cache" / "spool.nq").exists()
-    assert not (tmp_path / "cache" / "derived.nt").exists()
+    assert not (tmp_path / "cache" / "spool").exists()
     if case.name == "kg-and-statements-no-group-covers":
         # the event without parties (AK414) and the uncited source without a language
         # (AK432) are found although no group of dyads holds them
@@ -109,7 +182,7 @@ def test_a_bad_file_stops_before_the_store_is_made(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     with pytest.raises(InputError, match=r"broken\.ttl"):
         rebuild.build([kg_folder], folder=folder, partitioned=True)
-    assert not (folder / "spool.nq").exists()
+    assert not (folder / "spool").exists()
     assert not (folder / "oxigraph").exists()
     assert not (folder / "manifest.json").exists()
 

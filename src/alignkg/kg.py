@@ -173,7 +173,9 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
     if not text.strip():
         raise InputError(Location(path, 1, 1), "AK107", "file is empty")
     try:
-        parser = ox.parse(input=text.encode("utf-8"), format=fmt)
+        # a blank node's label is scoped to its file: the same label in two files
+        # names two nodes
+        parser = ox.parse(input=text.encode("utf-8"), format=fmt, rename_blank_nodes=True)
         quads = list(parser)
     except SyntaxError as error:
         line, column = _syntax_position(error)

@@ -23,12 +23,17 @@ derived triples and the findings are those of the in-memory build (checked by
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -51,6 +56,9 @@ from alignkg.resources import partition_query
 from alignkg.store import OxigraphStore, part_graph, to_rdflib
 from alignkg.validate import Finding, all_findings
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 Progress = Callable[[str], None]
 KeepIndex = Callable[[ParsedFile], None]
 
@@ -61,6 +69,23 @@ _MEMBER = ox.NamedNode(_PART + "member")
 _GROUP = ox.NamedNode(_PART + "group")
 _ANY = ox.NamedNode(_PART + "any")
 _STATIC_GRAPHS = (ONTOLOGY_GRAPH, RULES_GRAPH, INFERRED_GRAPH)
+#: Where the spool's in-memory store keeps each event's parties and groupings.
+INDEX_GRAPH = ox.NamedNode("https://w3id.org/alignkg/graph/partition-index")
+_OA = "http://www.w3.org/ns/oa#"
+_PROV = "http://www.w3.org/ns/prov#"
+#: What makes a subject an event some dyad may concern (``all-pair-events.rq``).
+_INDEXED = frozenset(ox.NamedNode(str(AK) + name) for name in ("party", "grouping"))
+#: The evidence path by which a group's events are covered (``remainder-input.rq``).
+_COVER = frozenset(
+    ox.NamedNode(iri) for iri in (str(AK) + "evidence", _OA + "hasTarget", _OA + "hasSelector")
+)
+#: The path by which a group's input is read (``chunk-input.rq``).
+_PATH = _COVER | frozenset(
+    ox.NamedNode(iri)
+    for iri in (_OA + "hasSource", _PROV + "wasDerivedFrom", _PROV + "wasAttributedTo")
+)
+#: Groups whose spools are written in one pass over the events (open files at once).
+_OPEN_GROUPS = 256
 
 #: The queries of ``rules/partition/`` a partitioned build runs (part of the store's key).
 QUERIES = (
@@ -93,20 +118,76 @@ class Built:
     findings: list[Finding]
 
 
+Node = ox.NamedNode | ox.BlankNode
+
+
+@dataclass
+class Spool:
+    """What :func:`spool` wrote into ``folder``: each event's statements, event by event
+    (``events.nq``: its own statements and those of the blank nodes only it reaches by
+    evidence, target and selector), every other statement (``shared.nq``, and in memory
+    in ``shared`` with each event's parties and groupings in :data:`INDEX_GRAPH`), and
+    how many statements each event's block holds, in order."""
+
+    folder: Path
+    shared: ox.Store
+    blocks: list[tuple[Node, int]]
+    #: The nodes the evidence path leads to (an event among them links two events).
+    targets: set[ox.NamedNode]
+    #: An event of a file reaches another event of it by the evidence path.
+    linked_in_file: bool
+
+    @property
+    def events(self) -> Path:
+        return self.folder / "events.nq"
+
+    @property
+    def statements(self) -> Path:
+        return self.folder / "shared.nq"
+
+    def linked(self) -> bool:
+        """Whether an event's evidence path leads to another event: its group would
+        then need statements of another group's events."""
+        if self.linked_in_file:
+            return True
+        return any(target in self.targets for target, _count in self.blocks)
+
+
+class _Chained(io.RawIOBase):
+    """Readable files read one after the other, as one."""
+
+    def __init__(self, *files: BinaryIO) -> None:
+        self._files = list(files)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while self._files:
+            read = self._files[0].readinto(view)  # type: ignore[attr-defined]
+            if read:
+                return int(read)
+            self._files.pop(0)
+        return 0
+
+
 def spool(
     found: Sequence[Path],
     folder: Path,
     entailed: Entailments,
     keep_index: KeepIndex,
     say: Progress,
-) -> tuple[Path, list[IndexedFile]]:
-    """Parse every file strictly, one at a time, into an N-Quads spool of their statements
-    and what they entail; the files as the build knows them (without their statements).
-    A bad file stops here, before the store is touched, and leaves no spool behind."""
+) -> tuple[Spool, list[IndexedFile]]:
+    """Parse every file strictly, one at a time, and spool their statements and what
+    they entail (see :class:`Spool`); the files as the build knows them (without their
+    statements). A bad file stops here, before the store is touched, and leaves no spool
+    behind."""
+    target = folder / "spool"
     try:
-        return _spool(found, folder, entailed, keep_index, say)
+        return _spool(found, target, entailed, keep_index, say)
     except BaseException:
-        (folder / "spool.nq").unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
         raise
 
 
@@ -116,26 +197,31 @@ def _spool(
     entailed: Entailments,
     keep_index: KeepIndex,
     say: Progress,
-) -> tuple[Path, list[IndexedFile]]:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "spool.nq"
+) -> tuple[Spool, list[IndexedFile]]:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    spooled = Spool(folder, ox.Store(), [], set(), False)
     files: list[IndexedFile] = []
     precedence: list[ParsedFile] = []
-    with target.open("wb") as out:
+    with spooled.events.open("wb") as events, spooled.statements.open("wb") as shared:
         for source in found:
             parsed = read_file(source)
             keep_index(parsed)
             data = ox.NamedNode(str(part_graph(DATA_GRAPH, parsed.path)))
             inferred = ox.NamedNode(str(part_graph(INFERRED_GRAPH, parsed.path)))
-            ox.serialize(
-                [ox.Quad(t.subject, t.predicate, t.object, data) for t in parsed.triples]
-                + [
-                    ox.Quad(t.subject, t.predicate, t.object, inferred)
-                    for t in apply_oxigraph(entailed, parsed.triples)
-                ],
-                out,
-                ox.RdfFormat.N_QUADS,
-            )
+            quads = [ox.Quad(t.subject, t.predicate, t.object, data) for t in parsed.triples]
+            quads += [
+                ox.Quad(t.subject, t.predicate, t.object, inferred)
+                for t in apply_oxigraph(entailed, parsed.triples)
+            ]
+            split = _split(quads)
+            ox.serialize(split.own, events, ox.RdfFormat.N_QUADS)
+            spooled.blocks += split.blocks
+            ox.serialize(split.shared, shared, ox.RdfFormat.N_QUADS)
+            spooled.shared.extend(split.shared)
+            spooled.shared.extend(split.index)
+            spooled.targets |= split.targets
+            spooled.linked_in_file |= split.linked
             precedence.append(
                 ParsedFile(
                     parsed.path,
@@ -153,17 +239,112 @@ def _spool(
             )
             say(f"parsed {parsed.path}: {parsed.triple_count} triples")
     check_precedence(precedence, found)
-    return target, files
+    return spooled, files
 
 
-def _groups(store: OxigraphStore, size: int) -> list[tuple[list[str], set[str]]]:
+@dataclass
+class _Split:
+    own: list[ox.Quad]
+    blocks: list[tuple[Node, int]]
+    shared: list[ox.Quad]
+    index: list[ox.Quad]
+    targets: set[ox.NamedNode]
+    linked: bool
+
+
+def _split(quads: list[ox.Quad]) -> _Split:
+    """One file's statements split by event: an event's own (its statements, and those
+    of the blank nodes only it reaches by evidence, target and selector, as
+    ``remainder-input.rq`` counts them covered) and the rest."""
+    events = list(
+        dict.fromkeys(
+            q.subject
+            for q in quads
+            if q.predicate in _INDEXED and not isinstance(q.subject, ox.Triple)
+        )
+    )
+    known = set(events)
+    owner = _owners(quads, known)
+    own: dict[Node, list[ox.Quad]] = {event: [] for event in events}
+    shared: list[ox.Quad] = []
+    targets: set[ox.NamedNode] = set()
+    linked = False
+    for quad in quads:
+        subject = quad.subject
+        if quad.predicate in _PATH:
+            if isinstance(quad.object, ox.NamedNode):
+                targets.add(quad.object)
+            elif quad.object in known:
+                linked = True
+        if isinstance(subject, ox.Triple):
+            event = None
+        else:
+            event = subject if subject in known else owner.get(subject)  # type: ignore[arg-type]
+        if event is None:
+            shared.append(quad)
+        else:
+            own[event].append(quad)
+    index = [
+        ox.Quad(q.subject, q.predicate, q.object, INDEX_GRAPH)
+        for q in quads
+        if q.predicate in _INDEXED
+    ]
+    return _Split(
+        [q for event in events for q in own[event]],
+        [(event, len(own[event])) for event in events],
+        shared,
+        index,
+        targets,
+        linked,
+    )
+
+
+def _owners(quads: list[ox.Quad], events: set[Node]) -> dict[ox.BlankNode, Node]:
+    """The blank nodes of one file that belong to a single event: reached from it alone
+    by evidence, target and selector, and pointed at by nothing but its own nodes."""
+    children: dict[object, list[ox.BlankNode]] = defaultdict(list)
+    incoming: dict[ox.BlankNode, set[object]] = defaultdict(set)
+    for quad in quads:
+        if isinstance(quad.object, ox.BlankNode):
+            incoming[quad.object].add(quad.subject)
+            if quad.predicate in _COVER:
+                children[quad.subject].append(quad.object)
+    reached: dict[ox.BlankNode, Node | None] = {}
+    for event in events:
+        seen: set[object] = {event}
+        stack: list[object] = [event]
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child in seen or child in events:
+                    continue
+                seen.add(child)
+                stack.append(child)
+                reached[child] = event if child not in reached else None
+    owner = {node: event for node, event in reached.items() if event is not None}
+    changed = True
+    while changed:
+        changed = False
+        for node in list(owner):
+            event = owner[node]
+            if any(s != event and owner.get(s) != event for s in incoming[node]):  # type: ignore[call-overload]
+                del owner[node]
+                changed = True
+    return owner
+
+
+def _groups(store: OxigraphStore | ox.Store, size: int) -> list[tuple[list[str], set[Node]]]:
     """The dyads cut into groups of about ``size`` events: each group's dyads and events."""
-    events: dict[str, set[str]] = defaultdict(set)
-    for row in store.select_lexical(partition_query("all-pair-events")):
-        events[row["dyad"]].add(row["event"])
-    groups: list[tuple[list[str], set[str]]] = []
+    raw = store.store if isinstance(store, OxigraphStore) else store
+    events: dict[str, set[Node]] = defaultdict(set)
+    rows = raw.query(partition_query("all-pair-events"), use_default_graph_as_union=True)
+    assert isinstance(rows, ox.QuerySolutions)
+    for row in rows:
+        dyad, event = row["dyad"], row["event"]
+        assert isinstance(dyad, ox.NamedNode) and isinstance(event, ox.NamedNode | ox.BlankNode)
+        events[dyad.value].add(event)
+    groups: list[tuple[list[str], set[Node]]] = []
     dyads: list[str] = []
-    members: set[str] = set()
+    members: set[Node] = set()
     for dyad in sorted(events):
         dyads.append(dyad)
         members |= events[dyad]
@@ -175,27 +356,35 @@ def _groups(store: OxigraphStore, size: int) -> list[tuple[list[str], set[str]]]
     return groups
 
 
-def _mark(raw: ox.Store, nodes: Sequence[str] | set[str], mark: ox.NamedNode) -> None:
+def _mark(raw: ox.Store, nodes: Iterable[Node], mark: ox.NamedNode) -> None:
     """Mark ``nodes`` (and only them) as members of ``mark`` in the partition graph."""
     if any(g == PARTITION_GRAPH for g in raw.named_graphs()):
         raw.remove_graph(PARTITION_GRAPH)
-    raw.extend(ox.Quad(ox.NamedNode(n), _MEMBER, mark, PARTITION_GRAPH) for n in sorted(nodes))
+    raw.extend(ox.Quad(n, _MEMBER, mark, PARTITION_GRAPH) for n in nodes)
 
 
-def _scratch(store: OxigraphStore, query: str) -> OxigraphStore:
-    """An in-memory store with the static graphs, the states and groupings, and what
-    ``query`` constructs. The queries run over the union of the store's graphs (nothing
-    is derived in it yet): naming every file's graphs as the default graph would make
-    each lookup visit them one by one."""
+def _scratch(
+    static: Sequence[ox.Quad], reference: OxigraphStore, store: OxigraphStore, query: str
+) -> OxigraphStore:
+    """An in-memory store with the static graphs, the states and groupings of
+    ``reference``, and what ``query`` constructs from ``store``. The queries run over
+    the union of the store's graphs (nothing is derived in it yet): naming every file's
+    graphs as the default graph would make each lookup visit them one by one."""
     scratch = OxigraphStore.in_memory()
-    for graph in _STATIC_GRAPHS:
-        scratch.store.extend(
-            store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
-        )
-    data = part_graph(DATA_GRAPH, "partition")
-    scratch.construct_into_from(store, partition_query("reference-input"), None, graph=data)
-    scratch.construct_into_from(store, query, None, graph=data)
+    scratch.store.extend(static)
+    _copy(reference, partition_query("reference-input"), scratch)
+    _copy(store, query, scratch)
     return scratch
+
+
+def _copy(source: OxigraphStore, query: str, scratch: OxigraphStore) -> None:
+    """Add what ``query`` constructs from ``source`` to the scratch store's data graph,
+    blank nodes as they are (loading them as text would rename them apart from the
+    same nodes already in the scratch store)."""
+    data = ox.NamedNode(str(part_graph(DATA_GRAPH, "partition")))
+    scratch.store.extend(
+        ox.Quad(t.subject, t.predicate, t.object, data) for t in source.construct_oxigraph(query)
+    )
 
 
 def _infer(scratch: OxigraphStore, entailed: Entailments) -> None:
@@ -216,8 +405,77 @@ def _subjects(store: OxigraphStore, graph: URIRef) -> set[str]:
     }
 
 
+def _distribute(
+    spooled: Spool, groups: Sequence[tuple[list[str], set[Node]]]
+) -> tuple[list[Path], Path]:
+    """Copy each event's block of ``events.nq`` into the spool of every group that holds
+    it, and the blocks of the events no group holds into one more spool: the groups'
+    spools and that one."""
+    member_of: dict[Node, list[int]] = defaultdict(list)
+    for number, (_dyads, events) in enumerate(groups):
+        for event in events:
+            member_of[event].append(number)
+    paths = [spooled.folder / f"group-{number}.nq" for number in range(len(groups))]
+    rest = spooled.folder / "ungrouped.nq"
+    for first in range(0, max(len(groups), 1), _OPEN_GROUPS):
+        batch = range(first, min(first + _OPEN_GROUPS, len(groups)))
+        with ExitStack() as files:
+            outs = {n: files.enter_context(paths[n].open("wb")) for n in batch}
+            out_rest = files.enter_context(rest.open("wb")) if first == 0 else None
+            source = files.enter_context(spooled.events.open("rb"))
+            for event, count in spooled.blocks:
+                lines = list(islice(source, count))
+                if len(lines) != count:
+                    raise RuntimeError(f"{spooled.events}: ends inside the block of {event}")
+                numbers = member_of.get(event)
+                if numbers is None:
+                    if out_rest is not None:
+                        out_rest.writelines(lines)
+                    continue
+                for number in numbers:
+                    if number in outs:
+                        outs[number].writelines(lines)
+    return paths, rest
+
+
+def _group_scratch(
+    static: Sequence[ox.Quad], spooled: Spool, path: Path, events: set[Node]
+) -> tuple[OxigraphStore, set[Node]]:
+    """A group's scratch store from its spool (its events' own statements) and what the
+    evidence path reaches from them in the shared statements (``chunk-input.rq``): the
+    same statements ``chunk-input.rq`` reads from the whole store. Also the nodes the
+    group's events cover outside their own statements."""
+    scratch = OxigraphStore.in_memory()
+    scratch.store.extend(static)
+    data = ox.NamedNode(str(part_graph(DATA_GRAPH, "partition")))
+    shared = OxigraphStore(spooled.shared)
+    _copy(shared, partition_query("reference-input"), scratch)
+    own = [
+        ox.Quad(q.subject, q.predicate, q.object, data)
+        for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS)
+    ]
+    scratch.store.extend(own)
+    subjects = {q.subject for q in own}
+    reached: set[Node] = set(events)
+    covered: set[Node] = set()
+    for quad in own:
+        node = quad.object
+        if (
+            quad.predicate in _PATH
+            and isinstance(node, ox.NamedNode | ox.BlankNode)
+            and node not in subjects
+        ):
+            reached.add(node)
+            if quad.predicate in _COVER:
+                covered.add(node)
+    _mark(spooled.shared, reached, _GROUP)
+    _copy(shared, partition_query("chunk-input"), scratch)
+    spooled.shared.remove_graph(PARTITION_GRAPH)
+    return scratch, covered
+
+
 def build(
-    spooled: Path,
+    spooled: Spool,
     files: Sequence[IndexedFile],
     *,
     folder: Path,
@@ -230,15 +488,41 @@ def build(
     """Build the ``spooled`` statements of ``files`` (see :func:`spool`) into the on-disk
     store ``raw`` group by group (see the module's description); the knowledge graph and
     its validation findings."""
+    try:
+        return _build(
+            spooled,
+            files,
+            folder=folder,
+            raw=raw,
+            entailed=entailed,
+            rule_set=rule_set,
+            until=until,
+            progress=progress,
+        )
+    finally:
+        shutil.rmtree(spooled.folder, ignore_errors=True)
+
+
+def _build(
+    spooled: Spool,
+    files: Sequence[IndexedFile],
+    *,
+    folder: Path,
+    raw: ox.Store,
+    entailed: Entailments,
+    rule_set: URIRef,
+    until: int | None,
+    progress: Progress | None,
+) -> Built:
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     raw.clear()
     store = OxigraphStore(raw)
-    try:
-        raw.bulk_load(path=str(spooled), format=ox.RdfFormat.N_QUADS)
-    finally:
-        spooled.unlink(missing_ok=True)
+    # one load: a blank node named in both files is one node (each load renames them)
+    with spooled.events.open("rb") as first_part, spooled.statements.open("rb") as rest_part:
+        both = io.BufferedReader(_Chained(first_part, rest_part))
+        raw.bulk_load(both, format=ox.RdfFormat.N_QUADS, lenient=True)
     ontology, ladder = load_static(store)
     timings["load"] = time.perf_counter() - started
     say(f"loaded {len(raw)} quads into {folder}")
@@ -251,8 +535,24 @@ def build(
     store.add(calendar_triples(first, last), graph=CALENDAR_GRAPH)
 
     started = time.perf_counter()
-    groups = _groups(store, group_events())
-    derived = folder / "derived.nt"
+    static = [
+        quad
+        for graph in _STATIC_GRAPHS
+        for quad in raw.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+    ]
+    # An event whose evidence path leads to another event needs that event's statements
+    # too: then every group reads its input from the whole store.
+    linked = spooled.linked()
+    if linked:
+        say("an event's evidence leads to another event: each group reads from the store")
+    # the states and groupings that ship with the ontology: in the static graphs
+    spooled.shared.extend(static)
+    groups = _groups(store if linked else spooled.shared, group_events())
+    spooled.shared.remove_graph(INDEX_GRAPH)
+    if not linked:
+        spools, ungrouped = _distribute(spooled, groups)
+        spooled.events.unlink()
+    derived = spooled.folder / "derived.nt"
     findings: list[Finding] = []
     kg = KnowledgeGraph(
         store=store,
@@ -264,62 +564,77 @@ def build(
         timings=timings,
     )
     validate_seconds = 0.0
-    try:
-        with derived.open("wb") as out:
-            for number, (dyads, events) in enumerate(groups, start=1):
+    covered: set[Node] = set()
+    with derived.open("wb") as out:
+        for number, (dyads, events) in enumerate(groups, start=1):
+            if linked:
                 _mark(raw, events, _GROUP)
-                scratch = _scratch(store, partition_query("chunk-input"))
-                _infer(scratch, entailed)
-                derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
-                scratch.store.extend(
-                    ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
-                )
-                kept = scratch.construct_oxigraph(partition_query("chunk-derived"))
-                ox.serialize(kept, out, ox.RdfFormat.N_TRIPLES)
-                checking = time.perf_counter()
-                scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
-                    str(to_rdflib(t.subject)) for t in kept
-                }
-                found = all_findings(replace(kg, store=scratch))
-                findings += [f for f in found if f.focus in scope]
-                validate_seconds += time.perf_counter() - checking
-                say(
-                    f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
-                    f"event(s), {len(kept)} derived triples"
-                )
-                del scratch
-
-            # What no group covers: derived (an event that concerns no dyad still has its
-            # years and source counts) and validated as a whole.
-            _mark(raw, set().union(*(events for _d, events in groups)), _ANY)
-            rest = _scratch(store, partition_query("remainder-input"))
-            _infer(rest, entailed)
-            derive(rest, first_year=first, last_year=last, rule_set=rule_set)
-            own = _subjects(rest, part_graph(DATA_GRAPH, "partition"))
-            ox.serialize(
-                (
-                    t
-                    for t in rest.construct_oxigraph(partition_query("remainder-derived"))
-                    if str(to_rdflib(t.subject)) in own
-                ),
-                out,
-                ox.RdfFormat.N_TRIPLES,
+                scratch = _scratch(static, store, store, partition_query("chunk-input"))
+            else:
+                scratch, reached = _group_scratch(static, spooled, spools[number - 1], events)
+                spools[number - 1].unlink()
+                covered |= reached
+            _infer(scratch, entailed)
+            derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
+            scratch.store.extend(
+                ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
             )
+            kept = scratch.construct_oxigraph(partition_query("chunk-derived"))
+            ox.serialize(kept, out, ox.RdfFormat.N_TRIPLES)
             checking = time.perf_counter()
-            findings += all_findings(replace(kg, store=rest))
+            scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
+                str(to_rdflib(t.subject)) for t in kept
+            }
+            found = all_findings(replace(kg, store=scratch))
+            findings += [f for f in found if f.focus in scope]
             validate_seconds += time.perf_counter() - checking
-            del rest
-        raw.remove_graph(PARTITION_GRAPH)
-        timings["validate"] = validate_seconds
-        timings["derive"] = time.perf_counter() - started - validate_seconds
+            say(
+                f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
+                f"event(s), {len(kept)} derived triples"
+            )
+            del scratch
 
-        started = time.perf_counter()
-        raw.bulk_load(
-            path=str(derived),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(str(DERIVED_GRAPH)),
+        # What no group covers: derived (an event that concerns no dyad still has its
+        # years and source counts) and validated as a whole.
+        grouped = set().union(*(events for _d, events in groups))
+        if linked:
+            _mark(raw, grouped, _ANY)
+            rest = _scratch(static, store, store, partition_query("remainder-input"))
+        else:
+            # the shared statements and the events no group holds, with the grouped
+            # events and the nodes they cover beyond their own statements marked
+            # (parsed, not loaded: loading would rename their blank nodes)
+            spooled.shared.extend(ox.parse(path=str(ungrouped), format=ox.RdfFormat.N_QUADS))
+            _mark(spooled.shared, grouped | covered, _ANY)
+            left = OxigraphStore(spooled.shared)
+            rest = _scratch(static, left, left, partition_query("remainder-input"))
+        _infer(rest, entailed)
+        derive(rest, first_year=first, last_year=last, rule_set=rule_set)
+        own = _subjects(rest, part_graph(DATA_GRAPH, "partition"))
+        ox.serialize(
+            (
+                t
+                for t in rest.construct_oxigraph(partition_query("remainder-derived"))
+                if str(to_rdflib(t.subject)) in own
+            ),
+            out,
+            ox.RdfFormat.N_TRIPLES,
         )
-        timings["load derived"] = time.perf_counter() - started
-    finally:
-        derived.unlink(missing_ok=True)
+        checking = time.perf_counter()
+        findings += all_findings(replace(kg, store=rest))
+        validate_seconds += time.perf_counter() - checking
+        del rest
+    if any(g == PARTITION_GRAPH for g in raw.named_graphs()):
+        raw.remove_graph(PARTITION_GRAPH)
+    timings["validate"] = validate_seconds
+    timings["derive"] = time.perf_counter() - started - validate_seconds
+
+    started = time.perf_counter()
+    raw.bulk_load(
+        path=str(derived),
+        format=ox.RdfFormat.N_TRIPLES,
+        to_graph=ox.NamedNode(str(DERIVED_GRAPH)),
+        lenient=True,
+    )
+    timings["load derived"] = time.perf_counter() - started
     return Built(kg, findings)

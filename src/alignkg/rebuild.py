@@ -466,7 +466,7 @@ def build(
     if partitioned is None:
         partitioned = sum(path.stat().st_size for path in found) > partition_bytes()
     # Every changed file parses before the store is touched.
-    spooled: Path | None = None
+    spooled: partition.Spool | None = None
     files: list[InputFile]
     if reason is not None and partitioned:
         spooled, indexed = partition.spool(
