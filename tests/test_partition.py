@@ -224,3 +224,35 @@ def test_cli_build_partitions_large_input(tmp_path: Path) -> None:
         assert (out / name).read_text(encoding="utf-8") == (memory / name).read_text(
             encoding="utf-8"
         ), name
+
+
+BAD_SETTINGS = [
+    ("ALIGNKG_GROUP_EVENTS", "0"),
+    ("ALIGNKG_GROUP_EVENTS", "-5"),
+    ("ALIGNKG_GROUP_EVENTS", "many"),
+    ("ALIGNKG_PARTITION_BYTES", "1.5"),
+    ("ALIGNKG_PARTITION_BYTES", "512MB"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_SETTINGS, ids=[f"{n}={v}" for n, v in BAD_SETTINGS])
+def test_a_bad_setting_is_refused_naming_its_variable(
+    name: str, value: str, tmp_path: Path
+) -> None:
+    kg_folder = _copy(tmp_path, CASES[0])
+    out = tmp_path / "out"
+    environment = {**os.environ, "ALIGNKG_PARTITION_BYTES": "1", name: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "alignkg", "build", "--kg", str(kg_folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+    )
+    assert done.returncode == 2, done.stderr
+    assert name in done.stderr and repr(value) in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (out / "stages-strict.csv").exists()
+    # refused before the store or its spool is made
+    assert not (out / "cache" / "spool").exists()
+    assert not (out / "cache" / "oxigraph").exists()

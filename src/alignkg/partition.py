@@ -3,22 +3,30 @@
 The in-memory build holds every statement, and every derived one, in one store: at a
 million events that is tens of gigabytes. A partitioned build instead:
 
-1. parses each input file strictly, one at a time, and spools its statements and what
-   they entail as N-Quads next to the store; once every file has parsed, the spool is
-   bulk-loaded into the on-disk store (nothing is held in Python);
-2. lists the events that concern each dyad (``rules/partition/all-pair-events.rq``) and
-   cuts the dyads into groups of about ``group_events`` events;
-3. for each group, marks its events in a scratch graph of the store, copies what they
-   read into an in-memory store (``chunk-input.rq``, with the states and groupings),
-   derives there, keeps what was derived for the group's own dyads (``chunk-derived.rq``)
-   and validates it: the findings on the group's nodes are kept;
-4. validates the statements no group covers (``remainder-input.rq``: sources, coders,
+1. parses each input file strictly, one at a time, and splits its statements and what
+   they entail by event (:func:`spool`): an event's own statements, with those of the
+   blank nodes only it reaches by evidence, target and selector, go to ``events.nq``
+   event by event; everything else (sources, coders, states, tables) goes to
+   ``shared.nq`` and stays in memory too, with each event's parties and groupings;
+2. bulk-loads both into the on-disk store (nothing of the events is held in Python);
+3. lists the events that concern each dyad (``rules/partition/all-pair-events.rq``, on
+   the shared statements) and cuts the dyads into groups of about ``group_events``
+   events, then copies each event's statements from ``events.nq`` into the spool of each
+   group that holds it;
+4. for each group, loads its spool into an in-memory store with what the evidence path
+   reaches from it in the shared statements (``chunk-input.rq``, with the states and
+   groupings), derives there, keeps what was derived for the group's own dyads
+   (``chunk-derived.rq``) and validates it: the findings on the group's nodes are kept;
+5. validates the statements no group covers (``remainder-input.rq``: sources, coders,
    states, tables, an event that concerns no dyad) in one more in-memory store;
-5. bulk-loads what the groups derived into the store.
+6. bulk-loads what the groups derived into the store.
 
 Each group sees the same statements as the whole build would for its dyads, so the
 derived triples and the findings are those of the in-memory build (checked by
-``tests/test_partition.py``); peak memory is that of one group.
+``tests/test_partition.py``); peak memory is that of one group and the shared
+statements. When an event's evidence path leads to another event (which another group
+may hold), every group reads its input from the on-disk store instead (step 4 with
+``chunk-input.rq`` on the whole store): slower, and just as exact.
 """
 
 from __future__ import annotations
@@ -92,6 +100,7 @@ QUERIES = (
     "all-pair-events",
     "chunk-input",
     "chunk-derived",
+    "derived-nodes",
     "remainder-input",
     "remainder-derived",
 )
@@ -399,10 +408,34 @@ def _infer(scratch: OxigraphStore, entailed: Entailments) -> None:
 
 
 def _subjects(store: OxigraphStore, graph: URIRef) -> set[str]:
-    return {
-        str(to_rdflib(q.subject))
-        for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+    nodes = {
+        q.subject for q in store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
     }
+    return {str(to_rdflib(node)) for node in nodes}
+
+
+def _nodes(store: OxigraphStore, query: str) -> set[Node]:
+    """The nodes a ``SELECT ?node`` query lists."""
+    rows = store.store.query(query, use_default_graph_as_union=True)
+    assert isinstance(rows, ox.QuerySolutions)
+    nodes: set[Node] = set()
+    for row in rows:
+        node = row[0]
+        assert isinstance(node, ox.NamedNode | ox.BlankNode)
+        nodes.add(node)
+    return nodes
+
+
+def _keep(scratch: OxigraphStore, ours: set[Node], out: BinaryIO) -> int:
+    """Write the scratch store's derived graph to ``out`` without the nodes that are not
+    ``ours`` (dumped by the store, not made into Python objects); how many nodes."""
+    derived = ox.NamedNode(str(DERIVED_GRAPH))
+    described = _nodes(scratch, partition_query("derived-nodes"))
+    for node in described - ours:
+        for quad in list(scratch.store.quads_for_pattern(node, None, None, derived)):
+            scratch.store.remove(quad)
+    scratch.store.dump(out, ox.RdfFormat.N_TRIPLES, from_graph=derived)
+    return len(described & ours)
 
 
 def _distribute(
@@ -579,18 +612,18 @@ def _build(
             scratch.store.extend(
                 ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
             )
-            kept = scratch.construct_oxigraph(partition_query("chunk-derived"))
-            ox.serialize(kept, out, ox.RdfFormat.N_TRIPLES)
+            ours = _nodes(scratch, partition_query("chunk-derived"))
             checking = time.perf_counter()
             scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
-                str(to_rdflib(t.subject)) for t in kept
+                str(to_rdflib(node)) for node in ours
             }
             found = all_findings(replace(kg, store=scratch))
             findings += [f for f in found if f.focus in scope]
             validate_seconds += time.perf_counter() - checking
+            kept = _keep(scratch, ours, out)
             say(
                 f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
-                f"event(s), {len(kept)} derived triples"
+                f"event(s), {kept} derived nodes"
             )
             del scratch
 

@@ -469,6 +469,7 @@ def build(
     spooled: partition.Spool | None = None
     files: list[InputFile]
     if reason is not None and partitioned:
+        partition.group_events()  # a bad setting stops here, before anything is touched
         spooled, indexed = partition.spool(
             found,
             folder,
