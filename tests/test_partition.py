@@ -8,6 +8,7 @@ same derived triples and the same findings, line for line, whatever the group si
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -256,3 +257,28 @@ def test_a_bad_setting_is_refused_naming_its_variable(
     # refused before the store or its spool is made
     assert not (out / "cache" / "spool").exists()
     assert not (out / "cache" / "oxigraph").exists()
+
+
+def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(tmp_path: Path) -> None:
+    kg_folder = _copy(tmp_path, CASES[0])
+    summary = tmp_path / "summary.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "partitioned.py"),
+            str(kg_folder),
+            "--json",
+            str(summary),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "group 1/1" in done.stdout
+    result = json.loads(summary.read_text(encoding="utf-8"))
+    assert set(result["timings"]) >= {"parse", "load", "derive", "validate", "load derived"}
+    assert result["maxrss_mb"] > 0
+    assert result["quads"] > 0
+    fresh = assemble([kg_folder])
+    assert result["findings"] == len(validate(fresh).findings)

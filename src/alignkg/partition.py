@@ -585,6 +585,8 @@ def _build(
     if not linked:
         spools, ungrouped = _distribute(spooled, groups)
         spooled.events.unlink()
+    # what only the spool needed (a million events' worth at a million events)
+    spooled.blocks, spooled.targets = [], set()
     derived = spooled.folder / "derived.nt"
     findings: list[Finding] = []
     kg = KnowledgeGraph(
