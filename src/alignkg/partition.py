@@ -94,6 +94,9 @@ _PATH = _COVER | frozenset(
 )
 #: Groups whose spools are written in one pass over the events (open files at once).
 _OPEN_GROUPS = 256
+#: Statements given to the entailment rules at a time (see :func:`_infer`).
+_INFER_BATCH = 200_000
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 #: The queries of ``rules/partition/`` a partitioned build runs (part of the store's key).
 QUERIES = (
@@ -397,14 +400,26 @@ def _copy(source: OxigraphStore, query: str, scratch: OxigraphStore) -> None:
 
 
 def _infer(scratch: OxigraphStore, entailed: Entailments) -> None:
+    """What the scratch store's data entail, into its inferred graph: the typing
+    statements at once (a class's superclasses are added where the subject does not have
+    them already), the others a slice at a time (so that a large group's statements are
+    never all Python objects at once)."""
     data = ox.NamedNode(str(part_graph(DATA_GRAPH, "partition")))
-    triples = [
+    graph = part_graph(INFERRED_GRAPH, "partition")
+    typed = [
         ox.Triple(q.subject, q.predicate, q.object)
-        for q in scratch.store.quads_for_pattern(None, None, None, data)
+        for q in scratch.store.quads_for_pattern(None, _TYPE, None, data)
     ]
-    scratch.add_oxigraph(
-        apply_oxigraph(entailed, triples), graph=part_graph(INFERRED_GRAPH, "partition")
-    )
+    scratch.add_oxigraph(apply_oxigraph(entailed, typed), graph=graph)
+    del typed
+    batch: list[ox.Triple] = []
+    for quad in scratch.store.quads_for_pattern(None, None, None, data):
+        if quad.predicate != _TYPE:
+            batch.append(ox.Triple(quad.subject, quad.predicate, quad.object))
+        if len(batch) >= _INFER_BATCH:
+            scratch.add_oxigraph(apply_oxigraph(entailed, batch), graph=graph)
+            batch = []
+    scratch.add_oxigraph(apply_oxigraph(entailed, batch), graph=graph)
 
 
 def _subjects(store: OxigraphStore, graph: URIRef) -> set[str]:
@@ -471,6 +486,11 @@ def _distribute(
     return paths, rest
 
 
+def _described(store: OxigraphStore, node: Node, graph: ox.NamedNode) -> bool:
+    """Whether ``node`` is the subject of a statement in ``graph``."""
+    return next(iter(store.store.quads_for_pattern(node, None, None, graph)), None) is not None
+
+
 def _group_scratch(
     static: Sequence[ox.Quad], spooled: Spool, path: Path, events: set[Node]
 ) -> tuple[OxigraphStore, set[Node]]:
@@ -479,28 +499,27 @@ def _group_scratch(
     same statements ``chunk-input.rq`` reads from the whole store. Also the nodes the
     group's events cover outside their own statements."""
     scratch = OxigraphStore.in_memory()
-    scratch.store.extend(static)
     data = ox.NamedNode(str(part_graph(DATA_GRAPH, "partition")))
-    shared = OxigraphStore(spooled.shared)
-    _copy(shared, partition_query("reference-input"), scratch)
-    own = [
+    # parsed, not loaded (loading would rename the blank nodes the shared statements
+    # share with them), and streamed into the store rather than held as a list
+    scratch.store.extend(
         ox.Quad(q.subject, q.predicate, q.object, data)
         for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS)
-    ]
-    scratch.store.extend(own)
-    subjects = {q.subject for q in own}
+    )
     reached: set[Node] = set(events)
     covered: set[Node] = set()
-    for quad in own:
-        node = quad.object
-        if (
-            quad.predicate in _PATH
-            and isinstance(node, ox.NamedNode | ox.BlankNode)
-            and node not in subjects
-        ):
-            reached.add(node)
-            if quad.predicate in _COVER:
-                covered.add(node)
+    for predicate in _PATH:
+        for quad in scratch.store.quads_for_pattern(None, predicate, None, data):
+            node = quad.object
+            if isinstance(node, ox.NamedNode | ox.BlankNode) and not _described(
+                scratch, node, data
+            ):
+                reached.add(node)
+                if predicate in _COVER:
+                    covered.add(node)
+    scratch.store.extend(static)
+    shared = OxigraphStore(spooled.shared)
+    _copy(shared, partition_query("reference-input"), scratch)
     _mark(spooled.shared, reached, _GROUP)
     _copy(shared, partition_query("chunk-input"), scratch)
     spooled.shared.remove_graph(PARTITION_GRAPH)
