@@ -50,28 +50,29 @@ FLAWED = """
 OTHER = "https://w3id.org/alignkg/event/test/blr-rus-2006-talks"
 ANNOTATION = "https://w3id.org/alignkg/annotation/test/"
 
+
 # The Kazakhstan-Russia event with an annotation named by an IRI, and more of it in a
 # second file (where it has no parties): its group reads both.
+def _named_annotation(name: str, quote: str) -> str:
+    """An evidence annotation of the Kazakhstan-Russia event, named by an IRI."""
+    return f"""
+<{ANNOTATION}{name}> a oa:Annotation ;
+    oa:motivatedBy oa:describing ;
+    oa:hasBody <{EVENT}> ;
+    oa:hasTarget [ a oa:SpecificResource ;
+        oa:hasSource src:korolev-2019 ;
+        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "{quote}" ] ] .
+"""
+
+
 KAZ_RUS_NAMED = (
     KAZ_RUS.rstrip().rstrip(".")
-    + f"""; ak:evidence <{ANNOTATION}named> .
-<{ANNOTATION}named> a oa:Annotation ;
-    oa:motivatedBy oa:describing ;
-    oa:hasBody <{EVENT}> ;
-    oa:hasTarget [ a oa:SpecificResource ;
-        oa:hasSource src:korolev-2019 ;
-        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "joint exercises" ] ] .
-"""
+    + f"; ak:evidence <{ANNOTATION}named> .\n"
+    + _named_annotation("named", "joint exercises")
 )
-MORE_OF_IT = f"""
-<{EVENT}> ak:evidence <{ANNOTATION}elsewhere> .
-<{ANNOTATION}elsewhere> a oa:Annotation ;
-    oa:motivatedBy oa:describing ;
-    oa:hasBody <{EVENT}> ;
-    oa:hasTarget [ a oa:SpecificResource ;
-        oa:hasSource src:korolev-2019 ;
-        oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "the exercise" ] ] .
-"""
+MORE_OF_IT = f"<{EVENT}> ak:evidence <{ANNOTATION}elsewhere> .\n" + _named_annotation(
+    "elsewhere", "the exercise"
+)
 
 
 def _belarus_russia(evidence: str) -> str:

@@ -541,154 +541,131 @@ def build(
     store ``raw`` group by group (see the module's description); the knowledge graph and
     its validation findings."""
     try:
-        return _build(
-            spooled,
-            files,
-            folder=folder,
-            raw=raw,
-            entailed=entailed,
-            rule_set=rule_set,
-            until=until,
-            progress=progress,
+        say = progress or (lambda _message: None)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        raw.clear()
+        store = OxigraphStore(raw)
+        # one load: a blank node named in both files is one node (each load renames them)
+        with spooled.events.open("rb") as first_part, spooled.statements.open("rb") as rest_part:
+            both = io.BufferedReader(_Chained(first_part, rest_part))
+            raw.bulk_load(both, format=ox.RdfFormat.N_QUADS, lenient=True)
+        ontology, ladder = load_static(store)
+        timings["load"] = time.perf_counter() - started
+        say(f"loaded {len(raw)} quads into {folder}")
+
+        first, last = year_span(store) or (1991, 1991)
+        if until is not None:
+            if until < first:
+                raise UsageError(f"--to {until} is before the first year in the data ({first})")
+            last = max(last, until)
+        store.add(calendar_triples(first, last), graph=CALENDAR_GRAPH)
+
+        started = time.perf_counter()
+        static = [
+            quad
+            for graph in _STATIC_GRAPHS
+            for quad in raw.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
+        ]
+        # An event whose evidence path leads to another event needs that event's statements
+        # too: then every group reads its input from the whole store.
+        linked = spooled.linked()
+        if linked:
+            say("an event's evidence leads to another event: each group reads from the store")
+        # the states and groupings that ship with the ontology: in the static graphs
+        spooled.shared.extend(static)
+        groups = _groups(store if linked else spooled.shared, group_events())
+        spooled.shared.remove_graph(INDEX_GRAPH)
+        if not linked:
+            spools, ungrouped = _distribute(spooled, groups)
+            spooled.events.unlink()
+        # what only the spool needed (a million events' worth at a million events)
+        spooled.blocks, spooled.targets = [], set()
+        derived = spooled.folder / "derived.nt"
+        findings: list[Finding] = []
+        kg = KnowledgeGraph(
+            store=store,
+            files=list(files),
+            ladder=ladder,
+            ontology=ontology,
+            first_year=first,
+            last_year=last,
+            timings=timings,
         )
+        validate_seconds = 0.0
+        covered: set[Node] = set()
+        with derived.open("wb") as out:
+            for number, (dyads, events) in enumerate(groups, start=1):
+                if linked:
+                    _mark(raw, events, _GROUP)
+                    scratch = _scratch(static, store, store, partition_query("chunk-input"))
+                else:
+                    scratch, reached = _group_scratch(static, spooled, spools[number - 1], events)
+                    spools[number - 1].unlink()
+                    covered |= reached
+                _infer(scratch, entailed)
+                derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
+                scratch.store.extend(
+                    ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
+                )
+                ours = _nodes(scratch, partition_query("chunk-derived"))
+                checking = time.perf_counter()
+                scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
+                    str(to_rdflib(node)) for node in ours
+                }
+                found = all_findings(replace(kg, store=scratch))
+                findings += [f for f in found if f.focus in scope]
+                validate_seconds += time.perf_counter() - checking
+                kept = _keep(scratch, ours, out)
+                say(
+                    f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
+                    f"event(s), {kept} derived nodes"
+                )
+                del scratch
+
+            # What no group covers: derived (an event that concerns no dyad still has its
+            # years and source counts) and validated as a whole.
+            grouped = set().union(*(events for _d, events in groups))
+            if linked:
+                _mark(raw, grouped, _ANY)
+                rest = _scratch(static, store, store, partition_query("remainder-input"))
+            else:
+                # the shared statements and the events no group holds, with the grouped
+                # events and the nodes they cover beyond their own statements marked
+                # (parsed, not loaded: loading would rename their blank nodes)
+                spooled.shared.extend(ox.parse(path=str(ungrouped), format=ox.RdfFormat.N_QUADS))
+                _mark(spooled.shared, grouped | covered, _ANY)
+                left = OxigraphStore(spooled.shared)
+                rest = _scratch(static, left, left, partition_query("remainder-input"))
+            _infer(rest, entailed)
+            derive(rest, first_year=first, last_year=last, rule_set=rule_set)
+            own = _subjects(rest, part_graph(DATA_GRAPH, "partition"))
+            ox.serialize(
+                (
+                    t
+                    for t in rest.construct_oxigraph(partition_query("remainder-derived"))
+                    if str(to_rdflib(t.subject)) in own
+                ),
+                out,
+                ox.RdfFormat.N_TRIPLES,
+            )
+            checking = time.perf_counter()
+            findings += all_findings(replace(kg, store=rest))
+            validate_seconds += time.perf_counter() - checking
+            del rest
+        if any(g == PARTITION_GRAPH for g in raw.named_graphs()):
+            raw.remove_graph(PARTITION_GRAPH)
+        timings["validate"] = validate_seconds
+        timings["derive"] = time.perf_counter() - started - validate_seconds
+
+        started = time.perf_counter()
+        raw.bulk_load(
+            path=str(derived),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(str(DERIVED_GRAPH)),
+            lenient=True,
+        )
+        timings["load derived"] = time.perf_counter() - started
+        return Built(kg, findings)
     finally:
         shutil.rmtree(spooled.folder, ignore_errors=True)
-
-
-def _build(
-    spooled: Spool,
-    files: Sequence[IndexedFile],
-    *,
-    folder: Path,
-    raw: ox.Store,
-    entailed: Entailments,
-    rule_set: URIRef,
-    until: int | None,
-    progress: Progress | None,
-) -> Built:
-    say = progress or (lambda _message: None)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    raw.clear()
-    store = OxigraphStore(raw)
-    # one load: a blank node named in both files is one node (each load renames them)
-    with spooled.events.open("rb") as first_part, spooled.statements.open("rb") as rest_part:
-        both = io.BufferedReader(_Chained(first_part, rest_part))
-        raw.bulk_load(both, format=ox.RdfFormat.N_QUADS, lenient=True)
-    ontology, ladder = load_static(store)
-    timings["load"] = time.perf_counter() - started
-    say(f"loaded {len(raw)} quads into {folder}")
-
-    first, last = year_span(store) or (1991, 1991)
-    if until is not None:
-        if until < first:
-            raise UsageError(f"--to {until} is before the first year in the data ({first})")
-        last = max(last, until)
-    store.add(calendar_triples(first, last), graph=CALENDAR_GRAPH)
-
-    started = time.perf_counter()
-    static = [
-        quad
-        for graph in _STATIC_GRAPHS
-        for quad in raw.quads_for_pattern(None, None, None, ox.NamedNode(str(graph)))
-    ]
-    # An event whose evidence path leads to another event needs that event's statements
-    # too: then every group reads its input from the whole store.
-    linked = spooled.linked()
-    if linked:
-        say("an event's evidence leads to another event: each group reads from the store")
-    # the states and groupings that ship with the ontology: in the static graphs
-    spooled.shared.extend(static)
-    groups = _groups(store if linked else spooled.shared, group_events())
-    spooled.shared.remove_graph(INDEX_GRAPH)
-    if not linked:
-        spools, ungrouped = _distribute(spooled, groups)
-        spooled.events.unlink()
-    # what only the spool needed (a million events' worth at a million events)
-    spooled.blocks, spooled.targets = [], set()
-    derived = spooled.folder / "derived.nt"
-    findings: list[Finding] = []
-    kg = KnowledgeGraph(
-        store=store,
-        files=list(files),
-        ladder=ladder,
-        ontology=ontology,
-        first_year=first,
-        last_year=last,
-        timings=timings,
-    )
-    validate_seconds = 0.0
-    covered: set[Node] = set()
-    with derived.open("wb") as out:
-        for number, (dyads, events) in enumerate(groups, start=1):
-            if linked:
-                _mark(raw, events, _GROUP)
-                scratch = _scratch(static, store, store, partition_query("chunk-input"))
-            else:
-                scratch, reached = _group_scratch(static, spooled, spools[number - 1], events)
-                spools[number - 1].unlink()
-                covered |= reached
-            _infer(scratch, entailed)
-            derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
-            scratch.store.extend(
-                ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
-            )
-            ours = _nodes(scratch, partition_query("chunk-derived"))
-            checking = time.perf_counter()
-            scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
-                str(to_rdflib(node)) for node in ours
-            }
-            found = all_findings(replace(kg, store=scratch))
-            findings += [f for f in found if f.focus in scope]
-            validate_seconds += time.perf_counter() - checking
-            kept = _keep(scratch, ours, out)
-            say(
-                f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
-                f"event(s), {kept} derived nodes"
-            )
-            del scratch
-
-        # What no group covers: derived (an event that concerns no dyad still has its
-        # years and source counts) and validated as a whole.
-        grouped = set().union(*(events for _d, events in groups))
-        if linked:
-            _mark(raw, grouped, _ANY)
-            rest = _scratch(static, store, store, partition_query("remainder-input"))
-        else:
-            # the shared statements and the events no group holds, with the grouped
-            # events and the nodes they cover beyond their own statements marked
-            # (parsed, not loaded: loading would rename their blank nodes)
-            spooled.shared.extend(ox.parse(path=str(ungrouped), format=ox.RdfFormat.N_QUADS))
-            _mark(spooled.shared, grouped | covered, _ANY)
-            left = OxigraphStore(spooled.shared)
-            rest = _scratch(static, left, left, partition_query("remainder-input"))
-        _infer(rest, entailed)
-        derive(rest, first_year=first, last_year=last, rule_set=rule_set)
-        own = _subjects(rest, part_graph(DATA_GRAPH, "partition"))
-        ox.serialize(
-            (
-                t
-                for t in rest.construct_oxigraph(partition_query("remainder-derived"))
-                if str(to_rdflib(t.subject)) in own
-            ),
-            out,
-            ox.RdfFormat.N_TRIPLES,
-        )
-        checking = time.perf_counter()
-        findings += all_findings(replace(kg, store=rest))
-        validate_seconds += time.perf_counter() - checking
-        del rest
-    if any(g == PARTITION_GRAPH for g in raw.named_graphs()):
-        raw.remove_graph(PARTITION_GRAPH)
-    timings["validate"] = validate_seconds
-    timings["derive"] = time.perf_counter() - started - validate_seconds
-
-    started = time.perf_counter()
-    raw.bulk_load(
-        path=str(derived),
-        format=ox.RdfFormat.N_TRIPLES,
-        to_graph=ox.NamedNode(str(DERIVED_GRAPH)),
-        lenient=True,
-    )
-    timings["load derived"] = time.perf_counter() - started
-    return Built(kg, findings)
