@@ -7,8 +7,9 @@ million events that is tens of gigabytes. A partitioned build instead:
    they entail by event (:func:`spool`): an event's own statements, with those of the
    blank nodes only it reaches by evidence, target and selector, go to ``events.nq``
    event by event; everything else (sources, coders, states, tables) goes to
-   ``shared.nq`` and stays in memory too, with each event's parties and groupings;
-2. bulk-loads both into the on-disk store (nothing of the events is held in Python);
+   ``shared.nq`` (appended to ``events.nq`` once all have parsed) and stays in memory
+   too, with each event's parties and groupings;
+2. bulk-loads ``events.nq`` into the on-disk store (nothing of the events is held in Python);
 3. lists the events that concern each dyad (``rules/partition/all-pair-events.rq``, on
    the shared statements) and cuts the dyads into groups of about ``group_events``
    events, then copies each event's statements from ``events.nq`` into the spool of each
@@ -31,7 +32,6 @@ may hold), every group reads its input from the on-disk store instead (step 4 wi
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import time
@@ -41,7 +41,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -63,9 +63,6 @@ from alignkg.namespace import (
 from alignkg.resources import partition_query
 from alignkg.store import OxigraphStore, part_graph, to_rdflib
 from alignkg.validate import Finding, all_findings
-
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
 
 Progress = Callable[[str], None]
 KeepIndex = Callable[[ParsedFile], None]
@@ -135,11 +132,11 @@ Node = ox.NamedNode | ox.BlankNode
 
 @dataclass
 class Spool:
-    """What :func:`spool` wrote into ``folder``: each event's statements, event by event
-    (``events.nq``: its own statements and those of the blank nodes only it reaches by
-    evidence, target and selector), every other statement (``shared.nq``, and in memory
-    in ``shared`` with each event's parties and groupings in :data:`INDEX_GRAPH`), and
-    how many statements each event's block holds, in order."""
+    """What :func:`spool` wrote into ``folder``: ``events.nq``, each event's statements
+    block by block (its own statements and those of the blank nodes only it reaches by
+    evidence, target and selector) followed by every other statement, which also stays in
+    memory in ``shared`` (with each event's parties and groupings in
+    :data:`INDEX_GRAPH`); and how many statements each event's block holds, in order."""
 
     folder: Path
     shared: ox.Store
@@ -165,25 +162,6 @@ class Spool:
         return any(target in self.targets for target, _count in self.blocks)
 
 
-class _Chained(io.RawIOBase):
-    """Readable files read one after the other, as one."""
-
-    def __init__(self, *files: BinaryIO) -> None:
-        self._files = list(files)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        while self._files:
-            read = self._files[0].readinto(view)  # type: ignore[attr-defined]
-            if read:
-                return int(read)
-            self._files.pop(0)
-        return 0
-
-
 def spool(
     found: Sequence[Path],
     folder: Path,
@@ -195,63 +173,58 @@ def spool(
     they entail (see :class:`Spool`); the files as the build knows them (without their
     statements). A bad file stops here, before the store is touched, and leaves no spool
     behind."""
-    target = folder / "spool"
+    folder = folder / "spool"
     try:
-        return _spool(found, target, entailed, keep_index, say)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        spooled = Spool(folder, ox.Store(), [], set(), False)
+        files: list[IndexedFile] = []
+        precedence: list[ParsedFile] = []
+        with spooled.events.open("wb") as events, spooled.statements.open("wb") as shared:
+            for source in found:
+                parsed = read_file(source)
+                keep_index(parsed)
+                data = ox.NamedNode(str(part_graph(DATA_GRAPH, parsed.path)))
+                inferred = ox.NamedNode(str(part_graph(INFERRED_GRAPH, parsed.path)))
+                quads = [ox.Quad(t.subject, t.predicate, t.object, data) for t in parsed.triples]
+                quads += [
+                    ox.Quad(t.subject, t.predicate, t.object, inferred)
+                    for t in apply_oxigraph(entailed, parsed.triples)
+                ]
+                split = _split(quads)
+                ox.serialize(split.own, events, ox.RdfFormat.N_QUADS)
+                spooled.blocks += split.blocks
+                ox.serialize(split.shared, shared, ox.RdfFormat.N_QUADS)
+                spooled.shared.extend(split.shared)
+                spooled.shared.extend(split.index)
+                spooled.targets |= split.targets
+                spooled.linked_in_file |= split.linked
+                precedence.append(
+                    ParsedFile(
+                        parsed.path,
+                        [t for t in parsed.triples if t.predicate.value in PRECEDENCE],
+                    )
+                )
+                files.append(
+                    IndexedFile(
+                        source,
+                        parsed.path,
+                        parsed.triple_count,
+                        parsed.subject_lines,
+                        list(parsed.warnings),
+                    )
+                )
+                say(f"parsed {parsed.path}: {parsed.triple_count} triples")
+        check_precedence(precedence, found)
+        # one file to bulk-load (one load: a blank node named in both parts stays one
+        # node, each load renaming them): the shared statements after the events' blocks
+        with spooled.events.open("ab") as out, spooled.statements.open("rb") as shared:
+            shutil.copyfileobj(shared, out)
+        spooled.statements.unlink()
+        return spooled, files
     except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
-
-
-def _spool(
-    found: Sequence[Path],
-    folder: Path,
-    entailed: Entailments,
-    keep_index: KeepIndex,
-    say: Progress,
-) -> tuple[Spool, list[IndexedFile]]:
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    spooled = Spool(folder, ox.Store(), [], set(), False)
-    files: list[IndexedFile] = []
-    precedence: list[ParsedFile] = []
-    with spooled.events.open("wb") as events, spooled.statements.open("wb") as shared:
-        for source in found:
-            parsed = read_file(source)
-            keep_index(parsed)
-            data = ox.NamedNode(str(part_graph(DATA_GRAPH, parsed.path)))
-            inferred = ox.NamedNode(str(part_graph(INFERRED_GRAPH, parsed.path)))
-            quads = [ox.Quad(t.subject, t.predicate, t.object, data) for t in parsed.triples]
-            quads += [
-                ox.Quad(t.subject, t.predicate, t.object, inferred)
-                for t in apply_oxigraph(entailed, parsed.triples)
-            ]
-            split = _split(quads)
-            ox.serialize(split.own, events, ox.RdfFormat.N_QUADS)
-            spooled.blocks += split.blocks
-            ox.serialize(split.shared, shared, ox.RdfFormat.N_QUADS)
-            spooled.shared.extend(split.shared)
-            spooled.shared.extend(split.index)
-            spooled.targets |= split.targets
-            spooled.linked_in_file |= split.linked
-            precedence.append(
-                ParsedFile(
-                    parsed.path,
-                    [t for t in parsed.triples if t.predicate.value in PRECEDENCE],
-                )
-            )
-            files.append(
-                IndexedFile(
-                    source,
-                    parsed.path,
-                    parsed.triple_count,
-                    parsed.subject_lines,
-                    list(parsed.warnings),
-                )
-            )
-            say(f"parsed {parsed.path}: {parsed.triple_count} triples")
-    check_precedence(precedence, found)
-    return spooled, files
 
 
 @dataclass
@@ -546,10 +519,7 @@ def build(
         started = time.perf_counter()
         raw.clear()
         store = OxigraphStore(raw)
-        # one load: a blank node named in both files is one node (each load renames them)
-        with spooled.events.open("rb") as first_part, spooled.statements.open("rb") as rest_part:
-            both = io.BufferedReader(_Chained(first_part, rest_part))
-            raw.bulk_load(both, format=ox.RdfFormat.N_QUADS, lenient=True)
+        raw.bulk_load(path=str(spooled.events), format=ox.RdfFormat.N_QUADS, lenient=True)
         ontology, ladder = load_static(store)
         timings["load"] = time.perf_counter() - started
         say(f"loaded {len(raw)} quads into {folder}")
