@@ -134,3 +134,81 @@ def test_each_statement_travels_with_its_event(case: Case, tmp_path: Path) -> No
     assert found == case.expected
     assert len(split.own) + len(split.shared) == len(quads)
     assert split.linked == case.linked
+
+
+# --- The split follows the queries' own paths --------------------------------------------
+# The predicates the split by event follows are read from rules/partition/*.rq with
+# rdflib's SPARQL parser, not written out again in Python.
+
+AK = "https://w3id.org/alignkg/ns#"
+OA = "http://www.w3.org/ns/oa#"
+QUERY_PREFIXES = f"PREFIX ak: <{AK}>\nPREFIX oa: <{OA}>\n"
+
+
+@dataclass(frozen=True)
+class PathCase:
+    name: str
+    where: str
+    #: the IRIs the path from ?event to ?node follows, or the error's words
+    expected: set[str] | str
+
+
+PATH_CASES = [
+    PathCase(
+        "alternatives-repeated",
+        "?event (ak:evidence|oa:hasTarget)* ?node .",
+        {AK + "evidence", OA + "hasTarget"},
+    ),
+    PathCase(
+        "a-sequence", "?event ak:evidence/oa:hasTarget ?node .", {AK + "evidence", OA + "hasTarget"}
+    ),
+    PathCase("an-inverse-path", "?event ^ak:evidence+ ?node .", {AK + "evidence"}),
+    PathCase("a-negated-path", "?event !ak:evidence ?node .", "cannot follow"),
+    PathCase("no-path-from-event", "?event ak:evidence ?node .", "found 0"),
+    PathCase(
+        "two-paths-from-event",
+        "?event ak:evidence* ?node . ?event oa:hasTarget+ ?node .",
+        "found 2",
+    ),
+    PathCase("a-path-from-something-else", "?other ak:evidence* ?node .", "found 0"),
+]
+
+
+@pytest.mark.parametrize("case", PATH_CASES, ids=[c.name for c in PATH_CASES])
+def test_the_path_from_an_event_is_read_from_the_query(case: PathCase) -> None:
+    query = QUERY_PREFIXES + f"SELECT * WHERE {{ {case.where} }}"
+    if isinstance(case.expected, str):
+        with pytest.raises(ValueError, match=case.expected):
+            partition.path_from_event(query)
+    else:
+        assert {iri.value for iri in partition.path_from_event(query)} == case.expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "chunk-input",
+            {
+                AK + "evidence",
+                OA + "hasTarget",
+                OA + "hasSelector",
+                OA + "hasSource",
+                "http://www.w3.org/ns/prov#wasDerivedFrom",
+                "http://www.w3.org/ns/prov#wasAttributedTo",
+            },
+        ),
+        ("remainder-input", {AK + "evidence", OA + "hasTarget", OA + "hasSelector"}),
+    ],
+)
+def test_the_shipped_queries_paths(name: str, expected: set[str]) -> None:
+    assert {iri.value for iri in partition._path(name)} == expected
+
+
+def test_events_are_what_all_pair_events_reads_them_by() -> None:
+    assert {iri.value for iri in partition._indexed()} == {AK + "party", AK + "grouping"}
+
+
+def test_a_plain_predicate_of_an_event_is_not_a_path() -> None:
+    query = QUERY_PREFIXES + "SELECT * WHERE { ?event ak:party ?a ; ak:evidence* ?node }"
+    assert {iri.value for iri in partition.event_predicates(query)} == {AK + "party"}

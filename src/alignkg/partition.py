@@ -8,7 +8,9 @@ million events that is tens of gigabytes. A partitioned build instead:
    blank nodes only it reaches by evidence, target and selector, go to ``events.nq``
    event by event; everything else (sources, coders, states, tables) goes to
    ``shared.nq`` (appended to ``events.nq`` once all have parsed) and stays in memory
-   too, with each event's parties and groupings;
+   too, with each event's parties and groupings (the predicates of the evidence path
+   and of an event's parties are read from ``remainder-input.rq``, ``chunk-input.rq`` and
+   ``all-pair-events.rq`` by rdflib's SPARQL parser, so the split follows the queries);
 2. bulk-loads ``events.nq`` into the on-disk store (nothing of the events is held in Python);
 3. lists the events that concern each dyad (``rules/partition/all-pair-events.rq``, on
    the shared statements) and cuts the dyads into groups of about ``group_events``
@@ -39,12 +41,17 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import URIRef, Variable
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
+from rdflib.paths import Path as PropertyPath
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from alignkg.build import KnowledgeGraph, load_static, year_span
 from alignkg.derive import calendar_triples, derive
@@ -76,19 +83,78 @@ _ANY = ox.NamedNode(_PART + "any")
 _STATIC_GRAPHS = (ONTOLOGY_GRAPH, RULES_GRAPH, INFERRED_GRAPH)
 #: Where the spool's in-memory store keeps each event's parties and groupings.
 INDEX_GRAPH = ox.NamedNode("https://w3id.org/alignkg/graph/partition-index")
-_OA = "http://www.w3.org/ns/oa#"
-_PROV = "http://www.w3.org/ns/prov#"
-#: What makes a subject an event some dyad may concern (``all-pair-events.rq``).
-_INDEXED = frozenset(ox.NamedNode(str(AK) + name) for name in ("party", "grouping"))
-#: The evidence path by which a group's events are covered (``remainder-input.rq``).
-_COVER = frozenset(
-    ox.NamedNode(iri) for iri in (str(AK) + "evidence", _OA + "hasTarget", _OA + "hasSelector")
-)
-#: The path by which a group's input is read (``chunk-input.rq``).
-_PATH = _COVER | frozenset(
-    ox.NamedNode(iri)
-    for iri in (_OA + "hasSource", _PROV + "wasDerivedFrom", _PROV + "wasAttributedTo")
-)
+
+
+def _event_patterns(query: str) -> list[tuple[object, object, object]]:
+    """The triple patterns of a SPARQL ``query`` whose subject is ``?event``, as rdflib's
+    SPARQL parser reads them (a property path stays one pattern)."""
+    found: list[tuple[object, object, object]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, CompValue) and node.name == "BGP":
+            found.extend(t for t in node["triples"] if t[0] == Variable("event"))
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+
+    walk(prepareQuery(query).algebra)
+    return found
+
+
+def _iris(path: object) -> set[ox.NamedNode]:
+    """Every IRI a property path follows (a negated path follows any other IRI, which a
+    split by predicate cannot tell apart, so it is refused)."""
+    match path:
+        case URIRef():
+            return {ox.NamedNode(str(path))}
+        case AlternativePath() | SequencePath():
+            return set().union(*(_iris(part) for part in path.args))
+        case MulPath():
+            return _iris(path.path)
+        case InvPath():
+            return _iris(path.arg)
+    raise ValueError(f"a split by event cannot follow the property path {path}")
+
+
+def path_from_event(query: str) -> frozenset[ox.NamedNode]:
+    """The predicates of the one property path by which ``query`` walks from ``?event``
+    to ``?node``."""
+    paths = [
+        p
+        for _s, p, o in _event_patterns(query)
+        if isinstance(p, PropertyPath) and o == Variable("node")
+    ]
+    if len(paths) != 1:
+        raise ValueError(f"expected one property path from ?event to ?node, found {len(paths)}")
+    return frozenset(_iris(paths[0]))
+
+
+def event_predicates(query: str) -> frozenset[ox.NamedNode]:
+    """The plain predicates of ``query``'s patterns about ``?event``."""
+    return frozenset(
+        ox.NamedNode(str(p)) for _s, p, _o in _event_patterns(query) if isinstance(p, URIRef)
+    )
+
+
+@cache
+def _path(name: str) -> frozenset[ox.NamedNode]:
+    """The path from an event in ``rules/partition/<name>.rq``: the split by event
+    follows exactly the path the queries follow."""
+    try:
+        return path_from_event(partition_query(name))
+    except ValueError as error:
+        raise ValueError(f"rules/partition/{name}.rq: {error}") from None
+
+
+@cache
+def _indexed() -> frozenset[ox.NamedNode]:
+    """What makes a subject an event some dyad may concern (``all-pair-events.rq``)."""
+    return event_predicates(partition_query("all-pair-events"))
+
+
 #: Groups whose spools are written in one pass over the events (open files at once).
 _OPEN_GROUPS = 256
 #: Statements given to the entailment rules at a time (see :func:`_infer`).
@@ -241,11 +307,13 @@ def _split(quads: list[ox.Quad]) -> _Split:
     """One file's statements split by event: an event's own (its statements, and those
     of the blank nodes only it reaches by evidence, target and selector, as
     ``remainder-input.rq`` counts them covered) and the rest."""
+    indexed = _indexed()
+    path = _path("chunk-input")
     events = list(
         dict.fromkeys(
             q.subject
             for q in quads
-            if q.predicate in _INDEXED and not isinstance(q.subject, ox.Triple)
+            if q.predicate in indexed and not isinstance(q.subject, ox.Triple)
         )
     )
     known = set(events)
@@ -256,7 +324,7 @@ def _split(quads: list[ox.Quad]) -> _Split:
     linked = False
     for quad in quads:
         subject = quad.subject
-        if quad.predicate in _PATH:
+        if quad.predicate in path:
             if isinstance(quad.object, ox.NamedNode):
                 targets.add(quad.object)
             elif quad.object in known:
@@ -272,7 +340,7 @@ def _split(quads: list[ox.Quad]) -> _Split:
     index = [
         ox.Quad(q.subject, q.predicate, q.object, INDEX_GRAPH)
         for q in quads
-        if q.predicate in _INDEXED
+        if q.predicate in indexed
     ]
     return _Split(
         [q for event in events for q in own[event]],
@@ -287,12 +355,13 @@ def _split(quads: list[ox.Quad]) -> _Split:
 def _owners(quads: list[ox.Quad], events: set[Node]) -> dict[ox.BlankNode, Node]:
     """The blank nodes of one file that belong to a single event: reached from it alone
     by evidence, target and selector, and pointed at by nothing but its own nodes."""
+    cover = _path("remainder-input")
     children: dict[object, list[ox.BlankNode]] = defaultdict(list)
     incoming: dict[ox.BlankNode, set[object]] = defaultdict(set)
     for quad in quads:
         if isinstance(quad.object, ox.BlankNode):
             incoming[quad.object].add(quad.subject)
-            if quad.predicate in _COVER:
+            if quad.predicate in cover:
                 children[quad.subject].append(quad.object)
     reached: dict[ox.BlankNode, Node | None] = {}
     for event in events:
@@ -479,16 +548,17 @@ def _group_scratch(
         ox.Quad(q.subject, q.predicate, q.object, data)
         for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS)
     )
+    cover = _path("remainder-input")
     reached: set[Node] = set(events)
     covered: set[Node] = set()
-    for predicate in _PATH:
+    for predicate in _path("chunk-input"):
         for quad in scratch.store.quads_for_pattern(None, predicate, None, data):
             node = quad.object
             if isinstance(node, ox.NamedNode | ox.BlankNode) and not _described(
                 scratch, node, data
             ):
                 reached.add(node)
-                if predicate in _COVER:
+                if predicate in cover:
                     covered.add(node)
     scratch.store.extend(static)
     shared = OxigraphStore(spooled.shared)
