@@ -58,6 +58,7 @@ from alignkg.derive import calendar_triples, derive
 from alignkg.errors import UsageError
 from alignkg.infer import Entailments, apply_oxigraph
 from alignkg.kg import PRECEDENCE, IndexedFile, ParsedFile, check_precedence, read_file
+from alignkg.memory import give_back
 from alignkg.namespace import (
     AK,
     CALENDAR_GRAPH,
@@ -281,6 +282,10 @@ def spool(
                     )
                 )
                 say(f"parsed {parsed.path}: {parsed.triple_count} triples")
+                # the file's statements as Python objects: freed, and their pages given
+                # back before the next file's are made
+                del parsed, quads, split
+                give_back()
         check_precedence(precedence, found)
         # one file to bulk-load (one load: a blank node named in both parts stays one
         # node, each load renaming them): the shared statements after the events' blocks
@@ -590,6 +595,7 @@ def build(
         raw.clear()
         store = OxigraphStore(raw)
         raw.bulk_load(path=str(spooled.events), format=ox.RdfFormat.N_QUADS, lenient=True)
+        give_back()
         ontology, ladder = load_static(store)
         timings["load"] = time.perf_counter() - started
         say(f"loaded {len(raw)} quads into {folder}")
@@ -621,6 +627,7 @@ def build(
             spooled.events.unlink()
         # what only the spool needed (a million events' worth at a million events)
         spooled.blocks, spooled.targets = [], set()
+        give_back()
         derived = spooled.folder / "derived.nt"
         findings: list[Finding] = []
         kg = KnowledgeGraph(
@@ -662,6 +669,7 @@ def build(
                     f"event(s), {kept} derived nodes"
                 )
                 del scratch
+                give_back()  # each group starts from what the shared statements take
 
             # What no group covers: derived (an event that concerns no dyad still has its
             # years and source counts) and validated as a whole.
@@ -693,6 +701,7 @@ def build(
             findings += all_findings(replace(kg, store=rest))
             validate_seconds += time.perf_counter() - checking
             del rest
+            give_back()
         if any(g == PARTITION_GRAPH for g in raw.named_graphs()):
             raw.remove_graph(PARTITION_GRAPH)
         timings["validate"] = validate_seconds
