@@ -4,9 +4,8 @@ A step that parses or derives millions of statements frees them when it ends, bu
 C heap keeps the freed pages: Python's larger objects and pyoxigraph's stores are
 allocated there, and glibc returns free pages to the system only from the top of the
 heap. The next step's memory then comes on top of the last one's, and the process's
-resident size only grows. ``malloc_trim`` hands every free page back. At a million
-events this took the partitioned build's resident size after its parse from 3.1 GB to
-about 1 GB (see ``bench/results.md``).
+resident size only grows. ``malloc_trim`` hands every free page back: at 100,000
+events, the partitioned build's resident size after its parse falls from 902 to 409 MB.
 """
 
 from __future__ import annotations
