@@ -271,12 +271,13 @@ def _one_dyad_file(data: Path, out: Path, level: str) -> None:
     out.write_text(text, encoding="utf-8")
 
 
-def phase_rebuild(data: Path, rows_out: Path) -> dict:
-    """The persistent build: from scratch (partitioned: group of dyads by group in the
-    on-disk store), unchanged, one dyad's file added, then changed."""
-    import shutil
-    import tempfile
-
+def rebuilds(data: Path, folder: Path, added: Path, steps: list[str],
+             rows_out: Path | None = None) -> dict:
+    """Persistent builds of ``data`` in ``folder``, one per step: ``full`` (partitioned,
+    from scratch, then the stage query on the on-disk store), ``unchanged``, ``added``
+    (a file with one more event of one dyad, in the folder ``added``) and ``changed``
+    (that event's level changed). Each is validated as ``alignkg build`` validates it
+    (only what changed, when the store holds the last build's findings) and accepted."""
     import dataclasses
 
     from alignkg import rebuild
@@ -284,53 +285,59 @@ def phase_rebuild(data: Path, rows_out: Path) -> dict:
     from alignkg.validate import validate
 
     size = sum(p.stat().st_size for p in _files(data))
+    one = added / "one-dyad.nt"
+    prepare = {
+        "full": lambda: None,
+        "unchanged": lambda: None,
+        "added": lambda: _one_dyad_file(data, one, "Low"),
+        "changed": lambda: _one_dyad_file(data, one, "High"),
+    }
+    result: dict = {}
+    for name in steps:
+        prepare[name]()
+        started = time.perf_counter()
+        kg, report = rebuild.build([*_files(data), one] if one.exists() else _files(data),
+                                   folder=folder, partitioned=True)
+        built = time.perf_counter() - started
+        if name == "full":
+            result["full_timings"] = dict(kg.timings)
+            result["maxrss_full_mb"] = _maxrss_mb()
+            started = time.perf_counter()
+            rows = stage_rows(kg.store)
+            result["query_on_disk"] = time.perf_counter() - started
+            if rows_out is not None:
+                _rows_out([dataclasses.astuple(r) for r in rows], rows_out)
+        started = time.perf_counter()
+        findings = validate(kg, partition=report.partition)
+        checked = time.perf_counter() - started
+        rebuild.accept(folder, findings.findings)
+        partition = report.partition
+        scope = ("whole" if partition is None else "reused" if partition.store is None
+                 else f"{len(partition.scope):,} nodes")
+        result[name] = {"seconds": built, "mode": report.mode, "dyads": report.dyads,
+                        "validate": checked, "validated": scope,
+                        "findings": len(findings.findings)}
+        if name == "changed" and size < WHOLE_CHECK_BYTES:  # partial against whole
+            started = time.perf_counter()
+            whole = validate(kg)
+            result[name]["validate_whole"] = time.perf_counter() - started
+            result[name]["same_as_whole"] = (
+                [f.line() for f in whole.findings] == [f.line() for f in findings.findings])
+        del kg
+    return result
+
+
+def phase_rebuild(data: Path, rows_out: Path) -> dict:
+    """The persistent build: from scratch (partitioned: group of dyads by group in the
+    on-disk store), unchanged, one dyad's file added, then changed."""
+    import shutil
+    import tempfile
 
     work = Path(tempfile.mkdtemp(prefix="alignkg-bench-", dir=CACHE))
     try:
-        folder = work / "cache"
-        added = work / "added"
-        added.mkdir()
-        paths = [*_files(data), added]
-        _one_dyad_file(data, added / "one-dyad.nt", "Low")
-        (added / "one-dyad.nt").rename(added / "one-dyad.keep")
-        result: dict = {}
-        for name, prepare in (
-            ("full", lambda: None),
-            ("unchanged", lambda: None),
-            ("added", lambda: (added / "one-dyad.keep").rename(added / "one-dyad.nt")),
-            ("changed", lambda: _one_dyad_file(data, added / "one-dyad.nt", "High")),
-        ):
-            prepare()
-            started = time.perf_counter()
-            kg, report = rebuild.build([*_files(data), added / "one-dyad.nt"]
-                                       if (added / "one-dyad.nt").exists() else paths[:-1],
-                                       folder=folder, partitioned=True)
-            built = time.perf_counter() - started
-            if name == "full":
-                result["full_timings"] = dict(kg.timings)
-                result["maxrss_full_mb"] = _maxrss_mb()
-                started = time.perf_counter()
-                rows = stage_rows(kg.store)
-                result["query_on_disk"] = time.perf_counter() - started
-                _rows_out([dataclasses.astuple(r) for r in rows], rows_out)
-            started = time.perf_counter()
-            findings = validate(kg, partition=report.partition)
-            checked = time.perf_counter() - started
-            rebuild.accept(folder, findings.findings)
-            partition = report.partition
-            scope = ("whole" if partition is None else "reused" if partition.store is None
-                     else f"{len(partition.scope):,} nodes")
-            result[name] = {"seconds": built, "mode": report.mode, "dyads": report.dyads,
-                            "validate": checked, "validated": scope,
-                            "findings": len(findings.findings)}
-            if name == "changed" and size < WHOLE_CHECK_BYTES:  # partial against whole
-                started = time.perf_counter()
-                whole = validate(kg)
-                result[name]["validate_whole"] = time.perf_counter() - started
-                result[name]["same_as_whole"] = (
-                    [f.line() for f in whole.findings] == [f.line() for f in findings.findings])
-            del kg
-        return result
+        (work / "added").mkdir()
+        return rebuilds(data, work / "cache", work / "added",
+                        ["full", "unchanged", "added", "changed"], rows_out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -283,3 +283,37 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(tmp_path
     assert result["quads"] > 0
     fresh = assemble([kg_folder])
     assert result["findings"] == len(validate(fresh).findings)
+
+
+def _bench(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) -> None:
+    data = tmp_path / "world.nt"
+    made = _bench("generate.py", "--seed", "1", "--events", "300", "--out", data)
+    assert made.returncode == 0, made.stderr
+    store = tmp_path / "store"
+    # a store without a build whose findings were kept is refused
+    refused = _bench("onedyad.py", data, "--store", store)
+    assert refused.returncode == 2
+    assert str(store) in refused.stderr and "partitioned.py --store" in refused.stderr
+    built = _bench("partitioned.py", data, "--store", store)
+    assert built.returncode == 0, built.stderr
+    out = tmp_path / "rebuilds.json"
+    done = _bench("onedyad.py", data, "--store", store, "--json", out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["unchanged"]["mode"] == "unchanged"
+    assert result["unchanged"]["validated"] == "reused"
+    for step in ("added", "changed"):
+        assert result[step]["mode"] == "incremental"
+        assert result[step]["dyads"] == 1
+        assert result[step]["validated"].endswith(" nodes")
+    # what was validated after the change is what a whole validation finds
+    assert result["changed"]["same_as_whole"] is True
