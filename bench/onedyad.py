@@ -32,11 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the timings here")
     args = parser.parse_args(argv)
 
-    from alignkg.rebuild import previous_findings
+    from alignkg.namespace import AK
+    from alignkg.rebuild import previous_findings, read_manifest, static_key
 
     if previous_findings(args.store) is None:
         print(f"{args.store}: holds no build with its findings kept "
               "(build it with bench/partitioned.py --store)", file=sys.stderr)
+        return 2
+    manifest = read_manifest(args.store)
+    if manifest is None or manifest.key != static_key(AK.DefaultRules, None):
+        print(f"{args.store}: built with other rules or another version of alignkg, "
+              "so a rebuild would start from scratch", file=sys.stderr)
         return 2
     added = Path(tempfile.mkdtemp(prefix="alignkg-onedyad-"))
     try:
