@@ -22,7 +22,7 @@ from alignkg.build import assemble
 from alignkg.errors import InputError, UsageError
 from alignkg.kg import ParsedFile
 from alignkg.namespace import DERIVED_GRAPH
-from dyad_event import PREFIXES, kaz_rus_event
+from dyad_event import EVENT, PREFIXES, kaz_rus_event
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -338,3 +338,89 @@ def test_a_refused_build_puts_the_earlier_build_back(
     (copy / "china-russia.ttl").write_text(original, encoding="utf-8")
     _kg, report = rebuild.build([copy], folder=folder)
     assert report.mode == "unchanged"
+
+
+# --- The calendar's span after a change ---------------------------------------------------
+# A rebuild scans the store for the calendar's first and last years only when the events
+# the changed files touch (date or type) reach the span's edges, before or after the
+# change; otherwise the span cannot have moved. Each case starts from kg/ (1992-2017)
+# with one Kazakhstan-Russia event in files of its own, changes them, and compares the
+# rebuild with a fresh build.
+
+
+@dataclass(frozen=True)
+class SpanCase:
+    name: str
+    #: file name -> text, before and after the change (None: no such file)
+    before: dict[str, str]
+    after: dict[str, str | None]
+    mode: str
+    scanned: bool
+
+
+def _dated(date: str, *, typed: bool = True) -> str:
+    text = PREFIXES + kaz_rus_event().replace('"2005-08-18"', f'"{date}"')
+    return text if typed else text.replace(f"<{EVENT}> a ak:Event ;", f"<{EVENT}>")
+
+
+TYPE_ONLY = PREFIXES + f"<{EVENT}> a ak:Event .\n"
+
+SPAN_CASES = [
+    SpanCase(
+        "moved-inside-the-span",
+        {"kaz-rus.ttl": _dated("2005-08-18")},
+        {"kaz-rus.ttl": _dated("2008-08-18")},
+        "incremental",
+        scanned=False,
+    ),
+    SpanCase(
+        "moved-to-the-last-year",
+        {"kaz-rus.ttl": _dated("2005-08-18")},
+        {"kaz-rus.ttl": _dated("2017-06-01")},
+        "incremental",
+        scanned=True,
+    ),
+    SpanCase(
+        "moved-back-from-beyond-the-span",
+        {"kaz-rus.ttl": _dated("2019-08-18")},
+        {"kaz-rus.ttl": _dated("2010-08-18")},
+        "full",
+        scanned=True,
+    ),
+    SpanCase(
+        "no-longer-typed-an-event-by-another-file",
+        {"kaz-rus.ttl": _dated("2019-08-18", typed=False), "kaz-rus-type.ttl": TYPE_ONLY},
+        {"kaz-rus-type.ttl": None},
+        "full",
+        scanned=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", SPAN_CASES, ids=[c.name for c in SPAN_CASES])
+def test_the_calendar_span_is_scanned_again_only_when_it_may_move(
+    case: SpanCase, copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in case.before.items():
+        (copy / name).write_text(text, encoding="utf-8")
+    folder = tmp_path / "cache"
+    first, report = rebuild.build([copy], folder=folder)
+    assert report.mode == "full"
+    del first
+    for name, changed in case.after.items():
+        if changed is None:
+            (copy / name).unlink()
+        else:
+            (copy / name).write_text(changed, encoding="utf-8")
+    scans: list[object] = []
+    scan = rebuild.year_span
+
+    def counted(store: object) -> object:
+        scans.append(store)
+        return scan(store)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rebuild, "year_span", counted)
+    again, report = rebuild.build([copy], folder=folder)
+    assert report.mode == case.mode
+    assert bool(scans) == case.scanned
+    assert _fingerprint(again) == _fingerprint(assemble([copy]))

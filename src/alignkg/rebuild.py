@@ -80,6 +80,7 @@ Progress = Callable[[str], None]
 MANIFEST_FORMAT = 1
 PARTITION_QUERIES = (
     "file-pairs",
+    "file-span",
     "pair-events",
     "event-input",
     "reference-input",
@@ -430,6 +431,26 @@ def _file_subjects(store: OxigraphStore, paths: Sequence[str]) -> tuple[set[str]
     return subjects, local
 
 
+def _touched_span(store: OxigraphStore, paths: Sequence[str]) -> list[tuple[int, int]]:
+    """The first and last years of the events the files ``paths`` date or type, graph by
+    graph (``rules/partition/file-span.rq``); none for a graph that touches no event."""
+    query = partition_query("file-span")
+    spans: list[tuple[int, int]] = []
+    for path in paths:
+        for graph in (part_graph(DATA_GRAPH, path), part_graph(INFERRED_GRAPH, path)):
+            for row in store.select(query, {"graph": graph}):
+                if "first" in row and "last" in row:
+                    spans.append((int(str(row["first"])), int(str(row["last"]))))
+    return spans
+
+
+def _inside(spans: Sequence[tuple[int, int]], first: int, last: int) -> bool:
+    """Whether every span lies strictly inside ``first``..``last``: then the calendar's
+    first and last years come from events that no changed file touches, and the store
+    need not be scanned for them again."""
+    return all(first < start and end < last for start, end in spans)
+
+
 def _scratch_subjects(scratch: OxigraphStore) -> set[str]:
     """Every subject of the scratch store's input and derivation."""
     graphs = {ox.NamedNode(str(g)) for g in (part_graph(DATA_GRAPH, "partition"), DERIVED_GRAPH)}
@@ -612,12 +633,18 @@ def _incremental(
     old_paths = [f.path for f in changed if f.path in manifest.files] + list(removed)
     pairs = _pairs(store, old_paths)
     scope, local = _file_subjects(store, old_paths)
+    touched = _touched_span(store, old_paths)
     _replace_files(store, changed, removed, entailed)
     new_paths = [f.path for f in changed]
     pairs |= _pairs(store, new_paths)
     new_subjects, new_local = _file_subjects(store, new_paths)
     scope |= new_subjects
-    span = year_span(store)
+    touched += _touched_span(store, new_paths)
+    span = (
+        (manifest.first_year, manifest.last_year)
+        if _inside(touched, manifest.first_year, manifest.last_year)
+        else year_span(store)
+    )
     if span is None:
         return None
     if (span[0], max(span[1], until or span[1])) != (manifest.first_year, manifest.last_year):
