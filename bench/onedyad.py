@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="the input file or folder the store was built from")
     parser.add_argument("--store", type=Path, required=True, help="the store's folder")
+    parser.add_argument("--event", help="the IRI of the event to copy (default: the data's "
+                        "first), to choose the dyad: its size sets the rebuild's cost")
     parser.add_argument("--json", type=Path, help="write the timings here")
     args = parser.parse_args(argv)
 
@@ -47,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     # the added file stays beside the store, as an input of the build the store holds
     added = args.store.parent / f"{args.store.name}-added"
     added.mkdir(exist_ok=True)
-    result = rebuilds(args.data, args.store, added, ["unchanged", "added", "changed"])
+    result = rebuilds(args.data, args.store, added, ["unchanged", "added", "changed"],
+                      event=args.event)
     for name in ("unchanged", "added", "changed"):
         step = result[name]
         print(f"{name:9} {step['seconds']:8.2f} s build ({step['mode']}, dyads {step['dyads']}) "

@@ -245,9 +245,10 @@ def _blank_closure(path: Path, lines: list[str]) -> list[str]:
     return found
 
 
-def _one_dyad_file(data: Path, out: Path, level: str) -> None:
-    """A new file with one event: a copy of the data's first event under a new IRI."""
-    subject = None
+def _one_dyad_file(data: Path, out: Path, level: str, event: str | None = None) -> None:
+    """A new file with one event: a copy of the data's first event (or of ``event``, an
+    IRI) under a new IRI."""
+    subject = None if event is None else f"<{event}>"
     lines: list[str] = []
     for path in _files(data):  # the first shards may hold only states and sources
         with open(path, encoding="utf-8") as handle:
@@ -260,7 +261,8 @@ def _one_dyad_file(data: Path, out: Path, level: str) -> None:
                     break
         if lines:
             break
-    assert subject is not None, "no event in the data"
+    if subject is None or not lines:
+        raise SystemExit(f"{data}: no statement about {subject or 'an event with a party'}")
     with open(path, encoding="utf-8") as handle:  # the event's lines before its party too
         lines = [line for line in handle if line.startswith(subject + " ")]
     lines += _blank_closure(path, lines)
@@ -272,10 +274,11 @@ def _one_dyad_file(data: Path, out: Path, level: str) -> None:
 
 
 def rebuilds(data: Path, folder: Path, added: Path, steps: list[str],
-             rows_out: Path | None = None) -> dict:
+             rows_out: Path | None = None, event: str | None = None) -> dict:
     """Persistent builds of ``data`` in ``folder``, one per step: ``full`` (partitioned,
     from scratch, then the stage query on the on-disk store), ``unchanged``, ``added``
-    (a file with one more event of one dyad, in the folder ``added``) and ``changed``
+    (a file with one more event of one dyad, a copy of ``event`` or of the data's first,
+    in the folder ``added``) and ``changed``
     (that event's level changed). Each is validated as ``alignkg build`` validates it
     (only what changed, when the store holds the last build's findings) and accepted."""
     import dataclasses
@@ -289,8 +292,8 @@ def rebuilds(data: Path, folder: Path, added: Path, steps: list[str],
     prepare = {
         "full": lambda: None,
         "unchanged": lambda: None,
-        "added": lambda: _one_dyad_file(data, one, "Low"),
-        "changed": lambda: _one_dyad_file(data, one, "High"),
+        "added": lambda: _one_dyad_file(data, one, "Low", event),
+        "changed": lambda: _one_dyad_file(data, one, "High", event),
     }
     result: dict = {}
     for name in steps:

@@ -317,3 +317,15 @@ def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) 
         assert result[step]["validated"].endswith(" nodes")
     # what was validated after the change is what a whole validation finds
     assert result["changed"]["same_as_whole"] is True
+    # a chosen event's dyad; the build it leaves is the one the store holds, so the
+    # next run starts with nothing changed
+    event = "https://w3id.org/alignkg/event/synthetic/e7"
+    again = _bench("onedyad.py", data, "--store", store, "--json", out, "--event", event)
+    assert again.returncode == 0, again.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["unchanged"]["mode"] == "unchanged"
+    assert result["added"]["mode"] == "incremental"
+    assert f"<{event}-added>" in (tmp_path / "store-added" / "one-dyad.nt").read_text("utf-8")
+    missing = _bench("onedyad.py", data, "--store", store, "--event", event + "-none")
+    assert missing.returncode != 0
+    assert "no statement about" in missing.stderr
