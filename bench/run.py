@@ -268,6 +268,8 @@ def _one_dyad_file(data: Path, out: Path, level: str, event: str | None = None) 
     lines += _blank_closure(path, lines)
     copy = subject[:-1] + "-added>"
     text = "".join(line.replace(subject, copy, 1) for line in lines)
+    if f"<{AK}level>" not in text:
+        raise SystemExit(f"{subject}: has no level to change (choose a military event)")
     for name in ("Low", "High"):
         text = text.replace(f"<{AK}level> <{AK}{name}>", f"<{AK}level> <{AK}{level}>")
     out.write_text(text, encoding="utf-8")

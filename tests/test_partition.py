@@ -319,13 +319,23 @@ def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) 
     assert result["changed"]["same_as_whole"] is True
     # a chosen event's dyad; the build it leaves is the one the store holds, so the
     # next run starts with nothing changed
-    event = "https://w3id.org/alignkg/event/synthetic/e7"
+    level = "<https://w3id.org/alignkg/ns#level>"
+    lines = data.read_text(encoding="utf-8").splitlines()
+    event = [line.split()[0][1:-1] for line in lines if f" {level} " in line][3]
     again = _bench("onedyad.py", data, "--store", store, "--json", out, "--event", event)
     assert again.returncode == 0, again.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["unchanged"]["mode"] == "unchanged"
-    assert result["added"]["mode"] == "incremental"
+    for step in ("added", "changed"):
+        assert result[step]["mode"] == "incremental"
     assert f"<{event}-added>" in (tmp_path / "store-added" / "one-dyad.nt").read_text("utf-8")
     missing = _bench("onedyad.py", data, "--store", store, "--event", event + "-none")
     assert missing.returncode != 0
     assert "no statement about" in missing.stderr
+    # an event without a level could not be changed: refused, not timed as a change
+    levelled = {line.split()[0] for line in lines if f" {level} " in line}
+    parties = [line.split()[0] for line in lines if "/ns#party> " in line]
+    plain = next(s for s in parties if s not in levelled)[1:-1]
+    refused = _bench("onedyad.py", data, "--store", store, "--event", plain)
+    assert refused.returncode != 0
+    assert "has no level to change" in refused.stderr
