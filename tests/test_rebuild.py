@@ -378,6 +378,20 @@ SPAN_CASES = [
         {"kaz-rus.ttl": _dated("2005-08-18")},
         {"kaz-rus.ttl": _dated("2017-06-01")},
         "incremental",
+        scanned=False,
+    ),
+    SpanCase(
+        "stays-in-the-last-year",
+        {"kaz-rus.ttl": _dated("2017-06-01")},
+        {"kaz-rus.ttl": _dated("2017-03-01")},
+        "incremental",
+        scanned=False,
+    ),
+    SpanCase(
+        "moved-from-the-last-year-inside",
+        {"kaz-rus.ttl": _dated("2017-06-01")},
+        {"kaz-rus.ttl": _dated("2010-06-01")},
+        "incremental",
         scanned=True,
     ),
     SpanCase(
@@ -424,3 +438,24 @@ def test_the_calendar_span_is_scanned_again_only_when_it_may_move(
     assert report.mode == case.mode
     assert bool(scans) == case.scanned
     assert _fingerprint(again) == _fingerprint(assemble([copy]))
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "holds"),
+    [
+        ([], [], True),
+        ([(1995, 2000)], [(1996, 2001)], True),
+        ([(1995, 2000)], [(1990, 2000)], True),  # reaches the first year: still inside
+        ([(1995, 2000)], [(1989, 2000)], False),  # beyond it
+        ([(1990, 2000)], [(1995, 2000)], False),  # the first year may have gone
+        ([(1990, 2000)], [(1990, 1995)], True),  # still held by what changed
+        ([(1995, 2010)], [], False),  # the last year may have gone with the file
+        ([(1995, 2009)], [], True),
+        ([(1992, 1993), (2009, 2010)], [(1995, 2010)], True),
+        ([(1992, 1993), (2009, 2010)], [(1995, 2009)], False),
+    ],
+)
+def test_when_the_span_holds(
+    before: list[tuple[int, int]], after: list[tuple[int, int]], holds: bool
+) -> None:
+    assert rebuild._span_holds(before, after, 1990, 2010) is holds

@@ -444,11 +444,23 @@ def _touched_span(store: OxigraphStore, paths: Sequence[str]) -> list[tuple[int,
     return spans
 
 
-def _inside(spans: Sequence[tuple[int, int]], first: int, last: int) -> bool:
-    """Whether every span lies strictly inside ``first``..``last``: then the calendar's
-    first and last years come from events that no changed file touches, and the store
-    need not be scanned for them again."""
-    return all(first < start and end < last for start, end in spans)
+def _span_holds(
+    before: Sequence[tuple[int, int]], after: Sequence[tuple[int, int]], first: int, last: int
+) -> bool:
+    """Whether the calendar's span ``first``..``last`` holds after a change, from the
+    years of the events the changed files touched before it and touch after it: nothing
+    touched after it lies outside, and each edge the touched events held before is still
+    held by them, or was held by an event no changed file touches (the edge lay beyond
+    what they touched)."""
+    if not before and not after:
+        return True
+    if any(start < first or end > last for start, end in after):
+        return False
+    low = min((start for start, _ in after), default=None)
+    high = max((end for _, end in after), default=None)
+    first_held = all(start > first for start, _ in before) or low == first
+    last_held = all(end < last for _, end in before) or high == last
+    return first_held and last_held
 
 
 def _scratch_subjects(scratch: OxigraphStore) -> set[str]:
@@ -633,16 +645,16 @@ def _incremental(
     old_paths = [f.path for f in changed if f.path in manifest.files] + list(removed)
     pairs = _pairs(store, old_paths)
     scope, local = _file_subjects(store, old_paths)
-    touched = _touched_span(store, old_paths)
+    before = _touched_span(store, old_paths)
     _replace_files(store, changed, removed, entailed)
     new_paths = [f.path for f in changed]
     pairs |= _pairs(store, new_paths)
     new_subjects, new_local = _file_subjects(store, new_paths)
     scope |= new_subjects
-    touched += _touched_span(store, new_paths)
+    after = _touched_span(store, new_paths)
     span = (
         (manifest.first_year, manifest.last_year)
-        if _inside(touched, manifest.first_year, manifest.last_year)
+        if _span_holds(before, after, manifest.first_year, manifest.last_year)
         else year_span(store)
     )
     if span is None:
