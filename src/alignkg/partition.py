@@ -51,6 +51,7 @@ from rdflib import URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.algebra import traverse
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from alignkg.build import KnowledgeGraph, load_static, year_span
@@ -91,17 +92,11 @@ def _event_patterns(query: str) -> list[tuple[object, object, object]]:
     SPARQL parser reads them (a property path stays one pattern)."""
     found: list[tuple[object, object, object]] = []
 
-    def walk(node: object) -> None:
+    def collect(node: object) -> None:
         if isinstance(node, CompValue) and node.name == "BGP":
             found.extend(t for t in node["triples"] if t[0] == Variable("event"))
-        if isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple):
-            for value in node:
-                walk(value)
 
-    walk(prepareQuery(query).algebra)
+    traverse(prepareQuery(query).algebra, visitPre=collect, complete=True)
     return found
 
 
