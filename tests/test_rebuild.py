@@ -365,42 +365,22 @@ def _dated(date: str, *, typed: bool = True) -> str:
 
 TYPE_ONLY = PREFIXES + f"<{EVENT}> a ak:Event .\n"
 
+
+def _moved(name: str, before: str, after: str, mode: str, *, scanned: bool) -> SpanCase:
+    """The Kazakhstan-Russia event moved from the date ``before`` to ``after``."""
+    return SpanCase(
+        name, {"kaz-rus.ttl": _dated(before)}, {"kaz-rus.ttl": _dated(after)}, mode, scanned
+    )
+
+
 SPAN_CASES = [
-    SpanCase(
-        "moved-inside-the-span",
-        {"kaz-rus.ttl": _dated("2005-08-18")},
-        {"kaz-rus.ttl": _dated("2008-08-18")},
-        "incremental",
-        scanned=False,
+    _moved("moved-inside-the-span", "2005-08-18", "2008-08-18", "incremental", scanned=False),
+    _moved("moved-to-the-last-year", "2005-08-18", "2017-06-01", "incremental", scanned=False),
+    _moved("stays-in-the-last-year", "2017-06-01", "2017-03-01", "incremental", scanned=False),
+    _moved(
+        "moved-from-the-last-year-inside", "2017-06-01", "2010-06-01", "incremental", scanned=True
     ),
-    SpanCase(
-        "moved-to-the-last-year",
-        {"kaz-rus.ttl": _dated("2005-08-18")},
-        {"kaz-rus.ttl": _dated("2017-06-01")},
-        "incremental",
-        scanned=False,
-    ),
-    SpanCase(
-        "stays-in-the-last-year",
-        {"kaz-rus.ttl": _dated("2017-06-01")},
-        {"kaz-rus.ttl": _dated("2017-03-01")},
-        "incremental",
-        scanned=False,
-    ),
-    SpanCase(
-        "moved-from-the-last-year-inside",
-        {"kaz-rus.ttl": _dated("2017-06-01")},
-        {"kaz-rus.ttl": _dated("2010-06-01")},
-        "incremental",
-        scanned=True,
-    ),
-    SpanCase(
-        "moved-back-from-beyond-the-span",
-        {"kaz-rus.ttl": _dated("2019-08-18")},
-        {"kaz-rus.ttl": _dated("2010-08-18")},
-        "full",
-        scanned=True,
-    ),
+    _moved("moved-back-from-beyond-the-span", "2019-08-18", "2010-08-18", "full", scanned=True),
     SpanCase(
         "no-longer-typed-an-event-by-another-file",
         {"kaz-rus.ttl": _dated("2019-08-18", typed=False), "kaz-rus-type.ttl": TYPE_ONLY},
