@@ -7,6 +7,7 @@ stage rows and the same derived triples, whatever the store did.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -236,9 +237,9 @@ def test_unchanged_files_are_not_parsed_again(
     parsed: list[str] = []
     real_read = rebuild.read_file
 
-    def counting(path: Path) -> ParsedFile:
+    def counting(path: Path, **options: str) -> ParsedFile:
         parsed.append(path.name)
-        return real_read(path)
+        return real_read(path, **options)
 
     monkeypatch.setattr(rebuild, "read_file", counting)
     kg, report = rebuild.build([copy], folder=folder)
@@ -286,6 +287,92 @@ def test_an_unchanged_file_keeps_its_loader_warnings(copy: Path, tmp_path: Path)
     assert report.mode == "unchanged"
     assert not any(isinstance(f, ParsedFile) for f in again.files)
     assert [str(w) for f in again.files for w in f.warnings] == said
+
+
+Elsewhere = Callable[[Path], tuple[Path, Path, list[Path]]]
+
+
+def _from_inside(project: Path) -> tuple[Path, Path, list[Path]]:
+    """The input named from inside its folder."""
+    return project, project / "kg", [Path(".")]
+
+
+def _from_elsewhere(project: Path) -> tuple[Path, Path, list[Path]]:
+    """The input named by its absolute path, from a folder outside the project."""
+    elsewhere = project.parent / "elsewhere"
+    elsewhere.mkdir()
+    return project, elsewhere, [project / "kg"]
+
+
+def _project_moved(project: Path) -> tuple[Path, Path, list[Path]]:
+    """The whole project (input and store) moved: the recorded root is gone."""
+    moved = project.parent / "moved"
+    project.rename(moved)
+    return moved, moved, [Path("kg")]
+
+
+def _root_unrecorded(project: Path) -> tuple[Path, Path, list[Path]]:
+    """A manifest written before roots were recorded: named from the working directory."""
+    path = project / "build" / "cache" / "manifest.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    del document["root"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return project, project, [Path("kg")]
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [_from_inside, _from_elsewhere, _project_moved, _root_unrecorded],
+    ids=lambda f: f.__name__,
+)
+@pytest.mark.parametrize("change", [_nothing, _level_change], ids=lambda f: f.__name__)
+def test_files_keep_their_names_from_another_directory(
+    elsewhere: Elsewhere,
+    change: Callable[[Path], None],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A store names its files from where it was first built: the same files named from
+    another working directory (or the project moved whole) are the same files, so the
+    rebuild reuses the store and no file's graphs are held twice."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "kg", project / "kg")
+    monkeypatch.chdir(project)
+    first, report = rebuild.build([Path("kg")], folder=Path("build/cache"))
+    assert report.mode == "full"
+    names = sorted(f.path for f in first.files)
+    assert names == sorted(f"kg/{p.name}" for p in (project / "kg").glob("*.ttl"))
+    graphs = sorted(map(str, first.store.graph_names()))
+    del first
+    project, cwd, paths = elsewhere(project)
+    change(project / "kg")
+    monkeypatch.chdir(cwd)
+    folder = project / "build" / "cache"
+    again, report = rebuild.build(paths, folder=folder)
+    assert (report.mode, report.changed_files) == (
+        ("unchanged", ()) if change is _nothing else ("incremental", ("kg/china-russia.ttl",))
+    )
+    assert sorted(f.path for f in again.files) == names
+    assert sorted(map(str, again.store.graph_names())) == graphs
+    assert _fingerprint(again) == _fingerprint(assemble([project / "kg"]))
+    manifest = rebuild.read_manifest(folder)
+    assert manifest is not None and sorted(manifest.files) == names
+    assert manifest.root == str(project.resolve())
+
+
+def test_a_bad_file_named_from_elsewhere_is_shown_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error names the file as the user typed it, whatever the store calls it."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "kg", project / "kg")
+    monkeypatch.chdir(project)
+    rebuild.build([Path("kg")], folder=Path("build/cache"))
+    (project / "kg" / "broken.ttl").write_text("<a> <b> .\n", encoding="utf-8")
+    monkeypatch.chdir(project / "kg")
+    with pytest.raises(InputError) as raised:
+        rebuild.build([Path(".")], folder=project / "build" / "cache")
+    assert str(raised.value).startswith("broken.ttl:1:")
 
 
 END_BEFORE_START = ROOT / "tests" / "cases" / "bad-input" / "end-before-start.ttl"

@@ -74,7 +74,12 @@ class LadderError(AlignkgError):
 
 def display_path(path: Path) -> str:
     """A path as users typed it: relative to the working directory when possible."""
+    return path_from(path, Path.cwd())
+
+
+def path_from(path: Path, root: Path) -> str:
+    """``path`` relative to the folder ``root`` when it lies inside it, else as given."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)

@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -131,11 +131,15 @@ def max_literal_chars() -> int:
     return _limit("ALIGNKG_MAX_LITERAL_CHARS", MAX_LITERAL_CHARS)
 
 
-def read_file(path: Path, *, max_bytes: int | None = None) -> ParsedFile:
+def read_file(
+    path: Path, *, max_bytes: int | None = None, name: str | None = None
+) -> ParsedFile:
     """Parse one file strictly; raise :class:`InputError` with file, line and column.
 
     Problems of the whole file (its type, its size, no triples in it) are reported at
-    line 1, column 1.
+    line 1, column 1, and name the file as the user sees it (:func:`display_path`); the
+    parsed file, and its warnings, carry ``name`` when given (the name a persistent store
+    knows the file by).
     """
     shown = display_path(path)
     fmt = FORMATS.get(path.suffix.lower())
@@ -159,7 +163,14 @@ def read_file(path: Path, *, max_bytes: int | None = None) -> ParsedFile:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(Location(shown), "AK100", f"cannot read: {error.strerror}") from None
-    return parse_bytes(data, path=shown, fmt=fmt)
+    parsed = parse_bytes(data, path=shown, fmt=fmt)
+    return parsed if name is None else renamed(parsed, name)
+
+
+def renamed(parsed: ParsedFile, name: str) -> ParsedFile:
+    """``parsed`` known by another name (its statements are shared, not copied)."""
+    warnings = [replace(w, location=replace(w.location, path=name)) for w in parsed.warnings]
+    return replace(parsed, path=name, warnings=warnings)
 
 
 def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE) -> ParsedFile:

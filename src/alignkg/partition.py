@@ -38,7 +38,7 @@ import os
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import cache
@@ -225,14 +225,15 @@ class Spool:
 
 
 def spool(
-    found: Sequence[Path],
+    found: Mapping[Path, str],
     folder: Path,
     entailed: Entailments,
     keep_index: KeepIndex,
     say: Progress,
 ) -> tuple[Spool, list[IndexedFile]]:
-    """Parse every file strictly, one at a time, and spool their statements and what
-    they entail (see :class:`Spool`); the files as the build knows them (without their
+    """Parse every file of ``found`` (each with the name the store knows it by) strictly,
+    one at a time, and spool their statements and what they entail (see :class:`Spool`);
+    the files as the build knows them (without their
     statements). A bad file stops here, before the store is touched, and leaves no spool
     behind."""
     folder = folder / "spool"
@@ -243,8 +244,8 @@ def spool(
         files: list[IndexedFile] = []
         precedence: list[ParsedFile] = []
         with spooled.events.open("wb") as events, spooled.statements.open("wb") as shared:
-            for source in found:
-                parsed = read_file(source)
+            for source, name in found.items():
+                parsed = read_file(source, name=name)
                 keep_index(parsed)
                 data = ox.NamedNode(str(part_graph(DATA_GRAPH, parsed.path)))
                 inferred = ox.NamedNode(str(part_graph(INFERRED_GRAPH, parsed.path)))
@@ -281,7 +282,7 @@ def spool(
                 # back before the next file's are made
                 del parsed, quads, split
                 give_back()
-        check_precedence(precedence, found)
+        check_precedence(precedence, list(found))
         # one file to bulk-load (one load: a blank node named in both parts stays one
         # node, each load renaming them): the shared statements after the events' blocks
         with spooled.events.open("ab") as out, spooled.statements.open("rb") as shared:

@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -47,7 +47,7 @@ from alignkg.build import (
     year_span,
 )
 from alignkg.derive import StepReport, derive
-from alignkg.errors import InputWarning, Location, UsageError, display_path
+from alignkg.errors import InputWarning, Location, UsageError, path_from
 from alignkg.infer import Entailments, apply_oxigraph
 from alignkg.kg import IndexedFile, ParsedFile, discover, read_file
 from alignkg.ladder import build_ladder
@@ -97,22 +97,41 @@ class Manifest:
     key: str
     first_year: int
     last_year: int
+    #: Each input file's SHA-256, by the name the store knows it by (see :func:`file_names`).
     files: dict[str, str]
+    #: The folder the store names its files from: where it was first built (None in
+    #: manifests written before it was recorded).
+    root: str | None = None
 
     def to_json(self) -> str:
-        return (
-            json.dumps(
-                {
-                    "format": MANIFEST_FORMAT,
-                    "key": self.key,
-                    "first_year": self.first_year,
-                    "last_year": self.last_year,
-                    "files": dict(sorted(self.files.items())),
-                },
-                indent=1,
-            )
-            + "\n"
-        )
+        document: dict[str, object] = {
+            "format": MANIFEST_FORMAT,
+            "key": self.key,
+            "first_year": self.first_year,
+            "last_year": self.last_year,
+            "files": dict(sorted(self.files.items())),
+        }
+        if self.root is not None:
+            document["root"] = self.root
+        return json.dumps(document, indent=1) + "\n"
+
+
+def store_root(manifest: Manifest | None) -> Path:
+    """The folder a store names its input files from: the one its manifest records, while
+    it exists, else the working directory (a new store, a manifest written before roots
+    were recorded, or a project moved away)."""
+    if manifest is not None and manifest.root is not None:
+        recorded = Path(manifest.root)
+        if recorded.is_absolute() and recorded.is_dir():
+            return recorded
+    return Path.cwd().resolve()
+
+
+def file_names(found: Sequence[Path], root: Path) -> dict[Path, str]:
+    """The name the store knows each input file by: its path from ``root``, or the path as
+    given when it lies outside. The same files named from another working directory keep
+    their names, so a rebuild from there reuses the store."""
+    return {path: path_from(path, root) for path in found}
 
 
 @dataclass(frozen=True)
@@ -208,17 +227,16 @@ def _prune_index(folder: Path, digests: Sequence[str]) -> None:
 
 
 def _inputs(
-    found: Sequence[Path], digests: dict[str, str], folder: Path, manifest: Manifest | None
+    names: dict[Path, str], digests: dict[str, str], folder: Path, manifest: Manifest | None
 ) -> list[InputFile]:
     """Every input file: those the store was built from as they were (same SHA-256) from
     the index, the others parsed now (a bad file stops here, before the store is opened)."""
     known = manifest.files if manifest is not None else {}
     files: list[InputFile] = []
-    for source in found:
-        path = display_path(source)
+    for source, path in names.items():
         digest = digests[path]
         indexed = _indexed(folder, source, path, digest) if known.get(path) == digest else None
-        files.append(indexed or read_file(source))
+        files.append(indexed or read_file(source, name=path))
     return files
 
 
@@ -233,6 +251,7 @@ def read_manifest(folder: Path) -> Manifest | None:
             first_year=int(data["first_year"]),
             last_year=int(data["last_year"]),
             files={str(k): str(v) for k, v in data["files"].items()},
+            root=None if data.get("root") is None else str(data["root"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -491,9 +510,11 @@ def build(
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     found = discover(paths)
-    digests = {display_path(path): file_digest(path) for path in found}
-    key = static_key(rule_set, until)
     manifest = read_manifest(folder)
+    root = store_root(manifest)
+    names = file_names(found, root)
+    digests = {names[path]: file_digest(path) for path in found}
+    key = static_key(rule_set, until)
     building = folder / "BUILDING"
     reason = _full_reason(manifest, key, building)
     if partitioned is None:
@@ -504,7 +525,7 @@ def build(
     if reason is not None and partitioned:
         partition.group_events()  # a bad setting stops here, before anything is touched
         spooled, indexed = partition.spool(
-            found,
+            names,
             folder,
             bundled_entailments(),
             lambda parsed: save_index(folder, parsed, digests[parsed.path]),
@@ -512,7 +533,7 @@ def build(
         )
         files = list(indexed)
     else:
-        files = _inputs(found, digests, folder, manifest if reason is None else None)
+        files = _inputs(names, digests, folder, manifest if reason is None else None)
         for parsed in files:
             if isinstance(parsed, ParsedFile):
                 save_index(folder, parsed, digests[parsed.path])
@@ -526,6 +547,9 @@ def build(
             removed = sorted(set(manifest.files) - set(digests))
             if not changed and not removed:
                 say(f"store {folder} is up to date: nothing to rebuild")
+                if manifest.root != str(root):  # recorded, or moved with the project
+                    recorded = replace(manifest, root=str(root))
+                    write_atomic(folder / "manifest.json", recorded.to_json())
                 kg = _reopened(store, files, manifest)
                 kg.timings["parse"] = parse_seconds
                 reused = None if previous is None else Partition(None, frozenset(), tuple(previous))
@@ -542,7 +566,9 @@ def build(
                 kg.timings["rebuild"] = time.perf_counter() - started
                 write_atomic(
                     folder / "manifest.json",
-                    Manifest(key, manifest.first_year, manifest.last_year, digests).to_json(),
+                    Manifest(
+                        key, manifest.first_year, manifest.last_year, digests, str(root)
+                    ).to_json(),
                 )
                 building.unlink()
                 _prune_index(
@@ -580,7 +606,8 @@ def build(
             _copy_into(kg.store, raw, folder)
         cached_entailments(folder, key)  # computed by the build: kept for the next one
         write_atomic(
-            folder / "manifest.json", Manifest(key, kg.first_year, kg.last_year, digests).to_json()
+            folder / "manifest.json",
+            Manifest(key, kg.first_year, kg.last_year, digests, str(root)).to_json(),
         )
         building.unlink()
         _prune_index(folder, [*digests.values(), *(manifest.files.values() if manifest else ())])
