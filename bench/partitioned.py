@@ -1,12 +1,14 @@
 """One partitioned build from scratch, with its progress, time and peak memory.
 
-    python bench/partitioned.py build/bench/large-seed1 [--store DIR] [--json OUT]
+    python bench/partitioned.py build/bench/large-seed1 [--store DIR] [--json OUT] [--jobs N]
 
 Runs ``rebuild.build(..., partitioned=True)`` (what ``alignkg build`` does above 512 MB
 of input) on the given files or folders into a fresh store (a temporary folder unless
 ``--store`` is given, which then keeps the build and its findings for
 ``bench/onedyad.py``), printing each progress message with the seconds since the start
-and the peak resident memory so far. It is the partitioned build alone, without the
+and the peak resident memory so far. With ``--jobs N`` the groups run N at a time in
+forked workers: the peak is then also given for the whole process tree, as the largest
+sum of proportional set sizes (a page the workers share with the parent counted once). It is the partitioned build alone, without the
 persistent-build steps ``bench/run.py`` measures after it (a stage query on the on-disk
 store, then unchanged, added and changed rebuilds), which take hours at a million events.
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -27,11 +31,52 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except OSError:
+            continue
+    return found + [g for c in found for g in _children(c)]
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+class TreeMemory:
+    """The largest proportional set size of this process and its workers, sampled."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        me = os.getpid()
+        while not self._stop.wait(every):
+            self.peak = max(self.peak, sum(_pss_mb(p) for p in [me, *_children(me)]))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="input files or folders")
     parser.add_argument("--store", type=Path, help="the store's folder (emptied first)")
     parser.add_argument("--json", type=Path, help="write the timings and peak memory here")
+    parser.add_argument("--jobs", type=int, default=1, help="groups at once (default: 1)")
     args = parser.parse_args(argv)
 
     from alignkg import rebuild
@@ -44,14 +89,21 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - started
         print(f"{elapsed:8.1f} s {_peak_mb():7.0f} MB  {message}", flush=True)
 
+    tree = TreeMemory()
     try:
-        kg, report = rebuild.build(args.paths, folder=folder, partitioned=True, progress=say)
+        kg, report = rebuild.build(
+            args.paths, folder=folder, partitioned=True, progress=say, jobs=args.jobs
+        )
         seconds = time.perf_counter() - started
         findings = 0 if report.partition is None else len(report.partition.previous)
         summary = {
             "seconds": seconds,
+            "jobs": args.jobs,
             "timings": dict(kg.timings),
             "maxrss_mb": _peak_mb(),
+            "largest_worker_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            / 1024,
+            "tree_pss_peak_mb": tree.stop(),
             "quads": len(kg.store),
             "findings": findings,
         }

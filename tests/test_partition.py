@@ -127,7 +127,9 @@ CASES = [
     Case("two-events-share-a-target", {"shared.ttl": SHARED_TARGET}),
     Case("an-event-derived-from-another", {"linked.ttl": LINKED}),
 ]
-GROUP_SIZES = [1, 10, 100_000]
+#: (events per group, groups at once): each group a dyad, a few groups, one group; and
+#: groups run side by side in worker processes.
+SETTINGS = [(1, 1), (10, 1), (100_000, 1), (1, 2), (10, 3)]
 LINKED_CASE = "an-event-derived-from-another"
 
 
@@ -150,20 +152,27 @@ def _lines(report: Report) -> list[str]:
     return [f.line() for f in report.findings]
 
 
-@pytest.mark.parametrize("size", GROUP_SIZES, ids=[f"groups-of-{s}" for s in GROUP_SIZES])
+@pytest.mark.parametrize(
+    ("size", "jobs"),
+    SETTINGS,
+    ids=[f"groups-of-{s}" + (f"-{j}-jobs" if j > 1 else "") for s, j in SETTINGS],
+)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_partitioned_build_equals_the_in_memory_build(
-    case: Case, size: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: Case, size: int, jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALIGNKG_GROUP_EVENTS", str(size))
     kg_folder = _copy(tmp_path, case)
     said: list[str] = []
     kg, report = rebuild.build(
-        [kg_folder], folder=tmp_path / "cache", partitioned=True, progress=said.append
+        [kg_folder], folder=tmp_path / "cache", partitioned=True, progress=said.append, jobs=jobs
     )
     assert report.mode == "full"
     # only linked events make the groups read their input from the whole store
-    assert any("from the store" in m for m in said) == (case.name == LINKED_CASE)
+    linked = case.name == LINKED_CASE
+    assert any("from the store" in m for m in said) == linked
+    # ... and then they run one at a time (each marks its events in that store)
+    assert any("in worker processes" in m for m in said) == (jobs > 1 and not linked)
     assert report.partition is not None and report.partition.store is None
     partitioned = validate(kg, partition=report.partition)
     fresh = assemble([kg_folder])
@@ -213,10 +222,15 @@ def test_cli_build_partitions_large_input(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "alignkg", "build", "--kg", str(kg_folder)]
     environment = {**os.environ, "ALIGNKG_PARTITION_BYTES": "1", "ALIGNKG_GROUP_EVENTS": "20"}
     done = subprocess.run(
-        [*command, "--out", str(out)], capture_output=True, text=True, check=False, env=environment
+        [*command, "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
     )
     assert done.returncode == 0, done.stderr
     assert "group 1/" in done.stderr
+    assert "2 at a time in worker processes" in done.stderr
     memory = tmp_path / "memory"
     fresh = subprocess.run(
         [*command, "--out", str(memory), "--no-cache"], capture_output=True, text=True, check=False
@@ -260,7 +274,29 @@ def test_a_bad_setting_is_refused_naming_its_variable(
     assert not (out / "cache" / "oxigraph").exists()
 
 
-def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("value", ["0", "-1", "many", "1.5"])
+def test_a_bad_number_of_jobs_is_refused(value: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "alignkg", "build", "--out", str(out), f"--jobs={value}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"--jobs: {value!r} is not a positive number of processes" in done.stderr
+    assert not out.exists()
+
+
+#: (groups at once, events per group, what its progress says)
+BENCH_SETTINGS = [(1, "50000", "group 1/1"), (2, "10", "at a time in worker processes")]
+
+
+@pytest.mark.parametrize(("jobs", "size", "said"), BENCH_SETTINGS, ids=["one-job", "two-jobs"])
+def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
+    jobs: int, size: str, said: str, tmp_path: Path
+) -> None:
     kg_folder = _copy(tmp_path, CASES[0])
     summary = tmp_path / "summary.json"
     done = subprocess.run(
@@ -270,16 +306,22 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(tmp_path
             str(kg_folder),
             "--json",
             str(summary),
+            "--jobs",
+            str(jobs),
         ],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "ALIGNKG_GROUP_EVENTS": size},
     )
     assert done.returncode == 0, done.stderr
-    assert "group 1/1" in done.stdout
+    assert said in done.stdout
     result = json.loads(summary.read_text(encoding="utf-8"))
     assert set(result["timings"]) >= {"parse", "load", "derive", "validate", "load derived"}
+    assert result["jobs"] == jobs
     assert result["maxrss_mb"] > 0
+    assert result["tree_pss_peak_mb"] > 0
+    assert (result["largest_worker_maxrss_mb"] > 0) == (jobs > 1)
     assert result["quads"] > 0
     fresh = assemble([kg_folder])
     assert result["findings"] == len(validate(fresh).findings)

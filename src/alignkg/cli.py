@@ -150,6 +150,13 @@ def _print_report(report: Report) -> None:
 # --- commands -------------------------------------------------------------------
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a positive number of worker processes."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of processes")
+    return int(text)
+
+
 def _cache_folder(args: argparse.Namespace) -> Path | None:
     """The persistent store of ``build``, or None when it builds in memory or on a server."""
     if args.no_cache or args.engine != "oxigraph" or getattr(args, "endpoint", None):
@@ -168,7 +175,8 @@ def _load_cached(args: argparse.Namespace) -> tuple[KnowledgeGraph, Partition | 
 
     chosen = list(getattr(args, "kg", None) or [Path("kg")])
     progress = _Progress(args.quiet)
-    kg, done = rebuild.build(chosen, folder=folder, progress=progress)
+    jobs = getattr(args, "jobs", 1)
+    kg, done = rebuild.build(chosen, folder=folder, progress=progress, jobs=jobs)
     progress(f"store {folder}: {done.describe()}")
     return _warn(kg), done.partition
 
@@ -589,6 +597,15 @@ def parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="build in memory from scratch and keep no store",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="a build of large input (over 512 MB, built group of dyads by group) runs N "
+        "groups at once, each in a process of its own: faster with more cores, and more "
+        "memory (default: 1)",
     )
 
     p = _command(

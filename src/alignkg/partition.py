@@ -34,11 +34,13 @@ may hold), every group reads its input from the on-disk store instead (step 4 wi
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from functools import cache
@@ -570,6 +572,130 @@ def _group_scratch(
     return scratch, covered
 
 
+@dataclass(frozen=True)
+class _Work:
+    """What every group of a build reads (inherited, not copied, by forked workers)."""
+
+    static: list[ox.Quad]
+    spooled: Spool
+    store: OxigraphStore
+    #: Each group's spool; empty when an event's evidence leads to another event and
+    #: every group reads its input from the on-disk ``store``.
+    spools: list[Path]
+    groups: list[tuple[list[str], set[Node]]]
+    kg: KnowledgeGraph
+    entailed: Entailments
+    rule_set: URIRef
+
+
+@dataclass(frozen=True)
+class _GroupResult:
+    """What one group gave: its findings, the nodes its events cover beyond their own
+    statements, how many derived nodes it kept, and its seconds in all and in validation."""
+
+    findings: list[Finding]
+    reached: set[Node]
+    kept: int
+    seconds: float
+    validate_seconds: float
+
+
+def _group(work: _Work, number: int, out: BinaryIO) -> _GroupResult:
+    """Derive and validate group ``number`` (from 1) in a scratch store of its own; write
+    the derived statements of its dyads and events to ``out``."""
+    started = time.perf_counter()
+    dyads, events = work.groups[number - 1]
+    kg = work.kg
+    if work.spools:
+        scratch, reached = _group_scratch(
+            work.static, work.spooled, work.spools[number - 1], events
+        )
+        work.spools[number - 1].unlink()
+    else:
+        _mark(work.store.store, events, _GROUP)
+        scratch = _scratch(work.static, work.store, work.store, partition_query("chunk-input"))
+        reached = set()
+    _infer(scratch, work.entailed)
+    derive(scratch, first_year=kg.first_year, last_year=kg.last_year, rule_set=work.rule_set)
+    scratch.store.extend(ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads)
+    ours = _nodes(scratch, partition_query("chunk-derived"))
+    checking = time.perf_counter()
+    scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
+        str(to_rdflib(node)) for node in ours
+    }
+    found = all_findings(replace(kg, store=scratch))
+    findings = [f for f in found if f.focus in scope]
+    validating = time.perf_counter() - checking
+    kept = _keep(scratch, ours, out)
+    del scratch
+    give_back()  # each group starts from what the shared statements take
+    return _GroupResult(findings, reached, kept, time.perf_counter() - started, validating)
+
+
+#: The work of the groups a pool of forked workers runs (see :func:`_run_groups`).
+_FORKED: _Work | None = None
+
+
+def _forked_group(number: int) -> _GroupResult:
+    """Group ``number`` in a forked worker: its derived statements go to a file of their
+    own, which the parent appends to the build's in group order."""
+    assert _FORKED is not None, "set before the workers are forked"
+    with _derived_part(_FORKED, number).open("wb") as out:
+        return _group(_FORKED, number, out)
+
+
+def _derived_part(work: _Work, number: int) -> Path:
+    return work.spooled.folder / f"derived-{number}.nt"
+
+
+def _workers(jobs: int, linked: bool, groups: int) -> int:
+    """How many groups run at once: one when an event's evidence leads to another event
+    (each group then marks its events in the on-disk store), or processes cannot be
+    forked here (Windows); else ``jobs``, at most one per group."""
+    if linked or not can_fork():
+        return 1
+    return max(1, min(jobs, groups))
+
+
+def _run_groups(
+    work: _Work, out: BinaryIO, workers: int
+) -> Iterator[tuple[int, _GroupResult]]:
+    """Each group's number and result, in group order: one after the other, or
+    ``workers`` at a time, each group in a worker forked from this process (so it shares
+    the spooled statements instead of copying them, and gives all its memory back when it
+    ends)."""
+    numbers = range(1, len(work.groups) + 1)
+    if workers <= 1:
+        for number in numbers:
+            yield number, _group(work, number, out)
+        return
+    global _FORKED
+    _FORKED = work
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_quiet, maxtasksperchild=1) as pool:
+            for number, result in zip(numbers, pool.imap(_forked_group, numbers), strict=True):
+                part = _derived_part(work, number)
+                with part.open("rb") as derived:
+                    shutil.copyfileobj(derived, out)
+                part.unlink()
+                yield number, result
+    finally:
+        _FORKED = None
+
+
+def _quiet() -> None:
+    """A forked worker writes nothing to the terminal: it would also flush what the
+    parent had buffered when it was forked. Its errors reach the parent, which raises
+    them."""
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (the worker's own)
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (not on Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def build(
     spooled: Spool,
     files: Sequence[IndexedFile],
@@ -580,10 +706,12 @@ def build(
     rule_set: URIRef = AK.DefaultRules,
     until: int | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Built:
     """Build the ``spooled`` statements of ``files`` (see :func:`spool`) into the on-disk
     store ``raw`` group by group (see the module's description); the knowledge graph and
-    its validation findings."""
+    its validation findings. With ``jobs`` above 1, that many groups are derived and
+    validated at once, each in a process of its own (see :func:`_run_groups`)."""
     try:
         say = progress or (lambda _message: None)
         timings: dict[str, float] = {}
@@ -635,37 +763,29 @@ def build(
             last_year=last,
             timings=timings,
         )
-        validate_seconds = 0.0
+        work = _Work(
+            static, spooled, store, [] if linked else spools, groups, kg, entailed, rule_set
+        )
         covered: set[Node] = set()
+        looping = time.perf_counter()
+        group_seconds = validate_seconds = 0.0
+        workers = _workers(jobs, linked, len(groups))
+        if workers > 1:
+            say(f"{len(groups)} groups, {workers} at a time in worker processes")
         with derived.open("wb") as out:
-            for number, (dyads, events) in enumerate(groups, start=1):
-                if linked:
-                    _mark(raw, events, _GROUP)
-                    scratch = _scratch(static, store, store, partition_query("chunk-input"))
-                else:
-                    scratch, reached = _group_scratch(static, spooled, spools[number - 1], events)
-                    spools[number - 1].unlink()
-                    covered |= reached
-                _infer(scratch, entailed)
-                derive(scratch, first_year=first, last_year=last, rule_set=rule_set)
-                scratch.store.extend(
-                    ox.Quad(ox.NamedNode(d), _MEMBER, _GROUP, PARTITION_GRAPH) for d in dyads
-                )
-                ours = _nodes(scratch, partition_query("chunk-derived"))
-                checking = time.perf_counter()
-                scope = _subjects(scratch, part_graph(DATA_GRAPH, "partition")) | {
-                    str(to_rdflib(node)) for node in ours
-                }
-                found = all_findings(replace(kg, store=scratch))
-                findings += [f for f in found if f.focus in scope]
-                validate_seconds += time.perf_counter() - checking
-                kept = _keep(scratch, ours, out)
+            for number, result in _run_groups(work, out, workers):
+                covered |= result.reached
+                findings += result.findings
+                group_seconds += result.seconds
+                validate_seconds += result.validate_seconds
+                dyads, events = groups[number - 1]
                 say(
                     f"group {number}/{len(groups)}: {len(dyads)} dyad(s), {len(events)} "
-                    f"event(s), {kept} derived nodes"
+                    f"event(s), {result.kept} derived nodes"
                 )
-                del scratch
-                give_back()  # each group starts from what the shared statements take
+            # groups run side by side: validation's share of the time they took together
+            if group_seconds > 0:
+                validate_seconds *= (time.perf_counter() - looping) / group_seconds
 
             # What no group covers: derived (an event that concerns no dyad still has its
             # years and source counts) and validated as a whole.

@@ -500,13 +500,14 @@ def build(
     until: int | None = None,
     progress: Progress | None = None,
     partitioned: bool | None = None,
+    jobs: int = 1,
 ) -> tuple[KnowledgeGraph, RebuildReport]:
     """Build the knowledge graph of ``paths`` in the persistent store in ``folder``.
 
     A build from scratch is done in memory and copied to the store, or, ``partitioned``
     (by default when the input files are larger than :func:`partition_bytes`), group of
-    dyads by group in the store itself (:mod:`alignkg.partition`): then it is validated
-    too, and the report's partition holds the findings."""
+    dyads by group in the store itself (:mod:`alignkg.partition`, ``jobs`` groups at a
+    time): then it is validated too, and the report's partition holds the findings."""
     say = progress or (lambda _message: None)
     started = time.perf_counter()
     found = discover(paths)
@@ -595,6 +596,7 @@ def build(
                 rule_set=rule_set,
                 until=until,
                 progress=say,
+                jobs=jobs,
             )
             kg = built.kg
             kg.timings["parse"] = parse_seconds
