@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from rdflib.compare import isomorphic
 
-from alignkg import rebuild, stages
+from alignkg import partition, rebuild, stages
 from alignkg.build import assemble
 from alignkg.errors import InputError
 from alignkg.namespace import DERIVED_GRAPH
@@ -381,3 +381,45 @@ def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) 
     refused = _bench("onedyad.py", data, "--store", store, "--event", plain)
     assert refused.returncode != 0
     assert "has no level to change" in refused.stderr
+
+
+#: (jobs asked for, events linked across groups, groups, processes can be forked) -> workers
+WORKERS = [
+    ((1, False, 5, True), 1),
+    ((4, False, 2, True), 2),
+    ((2, False, 9, True), 2),
+    ((4, True, 9, True), 1),
+    ((4, False, 9, False), 1),
+    ((3, False, 1, True), 1),
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), WORKERS, ids=[str(g) for g, _e in WORKERS])
+def test_how_many_groups_run_at_once(
+    given: tuple[int, bool, int, bool], expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs, linked, groups, forks = given
+    monkeypatch.setattr(partition, "can_fork", lambda: forks)
+    assert partition._workers(jobs, linked, groups) == expected
+
+
+def test_a_worker_that_fails_stops_the_build_and_leaves_no_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error in one group's worker reaches the build, which stops with it; the other
+    workers are ended and the spool removed."""
+    monkeypatch.setenv("ALIGNKG_GROUP_EVENTS", "1")
+    kg_folder = _copy(tmp_path, CASES[1])
+    real = partition._group
+
+    def failing(work: object, number: int, out: object) -> object:
+        if number == 2:
+            raise RuntimeError("group 2 failed in its worker")
+        return real(work, number, out)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(partition, "_group", failing)
+    folder = tmp_path / "cache"
+    with pytest.raises(RuntimeError, match="group 2 failed in its worker"):
+        rebuild.build([kg_folder], folder=folder, partitioned=True, jobs=2)
+    assert not (folder / "spool").exists()
+    assert partition._FORKED is None
