@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from rdflib.namespace import SH
 
 from alignkg.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = Path(__file__).parent / "cases" / "example" / "mini.ttl"
 BAD = Path(__file__).parent / "cases" / "bad-input" / "impossible-date.ttl"
 
@@ -487,3 +489,31 @@ def test_an_unwritable_output_folder_exits_2_naming_it(
 def test_a_missing_path_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "validate", str(tmp_path / "nowhere.ttl"), "-q")
     assert code == 2 and "nowhere.ttl: AK100: no such file or folder" in err
+
+
+#: Commands whose output a reader may leave early (``alignkg ... | head -1``).
+LEFT_EARLY = [
+    ["query", "--list"],
+    ["stages", "--dyad", "CHN-RUS", "--format", "csv", "-q"],
+    ["validate", "-q"],
+]
+
+
+@pytest.mark.parametrize("args", LEFT_EARLY, ids=[" ".join(a[:2]) for a in LEFT_EARLY])
+def test_a_reader_that_leaves_early_is_no_error(args: list[str]) -> None:
+    """Output into a pipe nobody reads any more: exit 0 and no message, as a Unix filter
+    does (with `set -o pipefail`, a failure here would fail the caller's pipeline)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "alignkg", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -913,6 +914,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlignkgError as error:
         print(f"alignkg: error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        # the reader left early (`alignkg query --list | head -1`): nothing is wrong,
+        # and what is still buffered goes nowhere instead of failing again at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         print(f"alignkg: error: {where}{error.strerror or error}", file=sys.stderr)
@@ -920,8 +926,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("alignkg: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":
