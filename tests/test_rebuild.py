@@ -360,6 +360,29 @@ def test_files_keep_their_names_from_another_directory(
     assert manifest.root == str(project.resolve())
 
 
+def test_files_outside_the_root_are_known_by_their_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store first built from a folder beside its input names the files by their
+    absolute paths: the same files named relatively from elsewhere are the same files."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "kg", project / "kg")
+    (project / "work").mkdir()
+    monkeypatch.chdir(project / "work")
+    first, _report = rebuild.build([Path("..") / "kg"], folder=project / "cache")
+    names = sorted(f.path for f in first.files)
+    assert names == sorted(str(p) for p in (project / "kg").resolve().glob("*.ttl"))
+    del first
+    _level_change(project / "kg")
+    monkeypatch.chdir(project)
+    again, report = rebuild.build([Path("kg")], folder=project / "cache")
+    assert (report.mode, report.changed_files) == (
+        "incremental",
+        (str((project / "kg" / "china-russia.ttl").resolve()),),
+    )
+    assert sorted(f.path for f in again.files) == names
+
+
 def test_a_bad_file_named_from_elsewhere_is_shown_as_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,10 +128,10 @@ def store_root(manifest: Manifest | None) -> Path:
 
 
 def file_names(found: Sequence[Path], root: Path) -> dict[Path, str]:
-    """The name the store knows each input file by: its path from ``root``, or the path as
-    given when it lies outside. The same files named from another working directory keep
-    their names, so a rebuild from there reuses the store."""
-    return {path: path_from(path, root) for path in found}
+    """The name the store knows each input file by: its path from ``root``, or its
+    absolute path when it lies outside. The same files named from another working
+    directory keep their names, so a rebuild from there reuses the store."""
+    return {path: path_from(path.resolve(), root) for path in found}
 
 
 @dataclass(frozen=True)
