@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import sys
@@ -26,29 +25,24 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+def _tree_mb(me: psutil.Process) -> float:
+    """The proportional set size of ``me`` and its workers (resident size where the
+    system gives no proportional one); a process that ends meanwhile counts nothing."""
+    total = 0
+    for process in [me, *me.children(recursive=True)]:
         try:
-            found += [int(c) for c in task.read_text().split()]
-        except OSError:
+            info = process.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return found + [g for c in found for g in _children(c)]
-
-
-def _pss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return 0.0
+        total += getattr(info, "pss", info.rss)
+    return total / 1024 / 1024
 
 
 class TreeMemory:
@@ -61,9 +55,9 @@ class TreeMemory:
         self._thread.start()
 
     def _run(self, every: float) -> None:
-        me = os.getpid()
+        me = psutil.Process()
         while not self._stop.wait(every):
-            self.peak = max(self.peak, sum(_pss_mb(p) for p in [me, *_children(me)]))
+            self.peak = max(self.peak, _tree_mb(me))
 
     def stop(self) -> float:
         self._stop.set()
