@@ -19,15 +19,16 @@ million events that is tens of gigabytes. A partitioned build instead:
 4. for each group, loads its spool into an in-memory store with what the evidence path
    reaches from it in the shared statements (``chunk-input.rq``, with the states and
    groupings), derives there, keeps what was derived for the group's own dyads
-   (``chunk-derived.rq``) and validates it: the findings on the group's nodes are kept;
+   (``chunk-derived.rq``) and validates it: the findings on the group's nodes are kept
+   (``jobs`` groups at a time, each in a forked worker: :func:`_run_groups`);
 5. validates the statements no group covers (``remainder-input.rq``: sources, coders,
    states, tables, an event that concerns no dyad) in one more in-memory store;
 6. bulk-loads what the groups derived into the store.
 
 Each group sees the same statements as the whole build would for its dyads, so the
 derived triples and the findings are those of the in-memory build (checked by
-``tests/test_partition.py``); peak memory is that of one group and the shared
-statements. When an event's evidence path leads to another event (which another group
+``tests/test_partition.py``); peak memory is that of one group (of ``jobs`` groups)
+and the shared statements. When an event's evidence path leads to another event (which another group
 may hold), every group reads its input from the on-disk store instead (step 4 with
 ``chunk-input.rq`` on the whole store): slower, and just as exact.
 """
