@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,13 +290,18 @@ def test_a_bad_number_of_jobs_is_refused(value: str, tmp_path: Path) -> None:
     assert not out.exists()
 
 
-#: (groups at once, events per group, what its progress says)
-BENCH_SETTINGS = [(1, "50000", "group 1/1"), (2, "10", "at a time in worker processes")]
+#: (groups at once, events per group, what its progress says, whether the held floor runs)
+BENCH_SETTINGS = [
+    (1, "50000", "group 1/1", True),
+    (2, "10", "at a time in worker processes", False),
+]
 
 
-@pytest.mark.parametrize(("jobs", "size", "said"), BENCH_SETTINGS, ids=["one-job", "two-jobs"])
+@pytest.mark.parametrize(
+    ("jobs", "size", "said", "held"), BENCH_SETTINGS, ids=["one-job-held-floor", "two-jobs"]
+)
 def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
-    jobs: int, size: str, said: str, tmp_path: Path
+    jobs: int, size: str, said: str, held: bool, tmp_path: Path
 ) -> None:
     kg_folder = _copy(tmp_path, CASES[0])
     summary = tmp_path / "summary.json"
@@ -308,6 +314,7 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
             str(summary),
             "--jobs",
             str(jobs),
+            *(["--held-floor"] if held else []),
         ],
         capture_output=True,
         text=True,
@@ -323,6 +330,16 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
     assert result["tree_pss_peak_mb"] > 0
     assert (result["largest_worker_maxrss_mb"] > 0) == (jobs > 1)
     assert result["quads"] > 0
+    if held:
+        # what the store holds, written out and bulk-loaded again: every quad, once
+        assert result["held_quads"] == result["quads"]
+        assert result["held_bytes"] > 0 and result["held_bulk_load_s"] > 0
+        assert result["held_bulk_load_peak_mb"] > 0
+    else:
+        assert "held_quads" not in result
+    assert not list(tmp_path.glob("alignkg-held-*")) and not list(
+        Path(tempfile.gettempdir()).glob("alignkg-held-*/held.nq")
+    )
     fresh = assemble([kg_folder])
     assert result["findings"] == len(validate(fresh).findings)
 
