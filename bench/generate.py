@@ -145,7 +145,7 @@ class Sink:
             self.file.close()
         self.part += 1
         path = self.out / f"part-{self.part:04d}{self.suffix}" if self.shard_events else self.out
-        self.file = open(path, "w", encoding="utf-8", newline="\n")
+        self.file = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (one shard after another, closed by _open and close)
         self.file.write(self.writer.header())
         self.events_in_part = 0
         self.bytes_in_part = 0
@@ -314,7 +314,7 @@ def write_events(sink: Sink, w: Writer, rng: random.Random, dyads: list, events:
         elif not persistent and rng.random() < 0.1:
             end = min(start + dt.timedelta(days=rng.randint(1, 120)), last)
         subject = w.iri("ev", f"e{n}")
-        label = w.lang("Synthetic event %d between %s and %s" % (n, a["code"], b["code"]), "en")
+        label = w.lang(f"Synthetic event {n} between {a['code']} and {b['code']}", "en")
         dimension = rng.choices(["Military", "Diplomatic", "Economic"], weights=[6, 2, 2])[0]
         lines = [
             f"{subject} {rdf_type} {ak('Event')} .",

@@ -1,6 +1,7 @@
 """Run the world-scale benchmark: generate, measure each phase in its own process, compare.
 
     python bench/run.py --scale small [--scale medium] [--no-rdflib] [--rdflib-timeout S]
+                        [--cache DIR]
 
 For each scale the synthetic graph is generated once (cached under build/bench/), then
 measured, each phase in a fresh subprocess so that its peak memory (ru_maxrss) is its own:
@@ -11,7 +12,7 @@ measured, each phase in a fresh subprocess so that its peak memory (ru_maxrss) i
              the store it built is then written out as N-Quads (not timed)
 - output:    pyoxigraph Store().bulk_load of those N-Quads: the floor for writing what the
              build holds (the input, what it entails and what it derives) into memory
-- rdflib:    the same stage query on rdflib's engine over the built graph (small only)
+- rdflib:    the same stage query on rdflib's engine over the built graph (tiny and small only)
 - reference: tests/reference.py, the independent plain-Python stages, from the N-Triples
 
 Every stage table is compared (sorted rows) with the others. Results are printed and
@@ -34,11 +35,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+#: Generated data, each phase's result and results.json (``--cache``).
 CACHE = ROOT / "build" / "bench"
 SEED = 1
 SCALES = {"tiny": 1_000, "small": 10_000, "medium": 100_000, "large": 1_000_000}
 #: alignkg reads files of at most 256 MB: larger scales are written as shards.
 SHARD_EVENTS = {"tiny": 0, "small": 0, "medium": 25_000, "large": 25_000}
+#: The scales at which rdflib's engine runs the stage query (it takes minutes at 10k events).
+RDFLIB_SCALES = {"tiny", "small"}
 
 
 def _maxrss_mb() -> float:
@@ -79,8 +83,9 @@ def _rows_out(rows: list, out: Path) -> None:
 
 
 def _output(data: Path) -> Path:
-    """Where the build phase writes the store it built, for the output phase."""
-    return CACHE / f"{data.name}.output.nq"
+    """Where the build phase writes the store it built, for the output phase (beside the
+    generated data, in the cache)."""
+    return data.parent / f"{data.name}.output.nq"
 
 
 def phase_output(data: Path) -> dict:
@@ -361,7 +366,7 @@ def phase_rebuild(data: Path, rows_out: Path) -> dict:
     import shutil
     import tempfile
 
-    work = Path(tempfile.mkdtemp(prefix="alignkg-bench-", dir=CACHE))
+    work = Path(tempfile.mkdtemp(prefix="alignkg-bench-", dir=data.parent))
     try:
         (work / "added").mkdir()
         return rebuilds(data, work / "cache", work / "added",
@@ -389,7 +394,7 @@ def run_phase(name: str, data: Path, rows_out: Path | None, timeout: float | Non
         return json.loads(result_file.read_text(encoding="utf-8"))
     result_file.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--data", str(data),
-           "--result", str(result_file)]
+           "--result", str(result_file), "--cache", str(CACHE)]
     if rows_out is not None:
         cmd += ["--rows", str(rows_out)]
     print(f"  {name} ...", flush=True)
@@ -494,10 +499,11 @@ def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | N
     r["output"] = (run_phase("output", data, None, timeout) if "error" not in r["build"]
                    else {"error": "no build to load"})
     r["rebuild"] = run_phase("rebuild", data, rows["rebuild"], timeout)
-    if rdflib and scale == "small":
+    if rdflib and scale in RDFLIB_SCALES:
         r["rdflib"] = run_phase("rdflib", data, rows["rdflib"], rdflib_timeout)
     else:
-        r["rdflib"] = {"error": "skipped (--no-rdflib)" if not rdflib else "skipped (small scale only)"}
+        r["rdflib"] = {"error": "skipped (--no-rdflib)" if not rdflib
+                       else "skipped (small scale only)"}
     r["identical"], r["mismatches"] = compare(
         {k: p for k, p in rows.items() if "error" not in r[k]})
     r["compared"] = sorted(k for k in rows if "error" not in r[k])
@@ -634,12 +640,16 @@ def render(results: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global CACHE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", action="append", choices=list(SCALES))
     parser.add_argument("--no-rdflib", action="store_true", help="skip the rdflib stage query")
     parser.add_argument("--rdflib-timeout", type=float, default=1800.0)
     parser.add_argument("--timeout", type=float, default=None, help="per-phase timeout (s)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--cache", type=Path, default=CACHE,
+                        help="where the generated data and each phase's results are kept "
+                        "(default: build/bench)")
     parser.add_argument("--only", action="append", choices=list(PHASES),
                         help="run only this phase (repeatable); the others' results are read "
                         "back from the last run")
@@ -652,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    CACHE = args.cache.resolve()
 
     if args.phase:
         fn = PHASES[args.phase]
