@@ -1,5 +1,6 @@
 """The world-scale benchmark (``bench/run.py``): every phase at the tiny scale (1k events),
-in a cache of the test's own, and the comparison of stage tables as data cases."""
+in a cache of the test's own, and the comparison of stage tables as data cases; then the
+stage query's ladder (``bench/stagequery.py``) on the graph that run built."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("parse", "bulkload", "reference", "build", "output", "rebuild", "rdflib")
 
 
-def _run_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+def _bench_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -100,9 +101,71 @@ def test_stage_tables_are_compared_row_by_row(
     for name, rows in tables.items():
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(json.dumps(rows), encoding="utf-8")
-    identical, notes = _run_module().compare(paths)
+    identical, notes = _bench_module("run").compare(paths)
     assert identical is same
     if note is None:
         assert notes == []
     else:
         assert any(note in n for n in notes), notes
+
+
+def test_the_stage_query_ladder_runs_on_the_built_graph(
+    tiny: tuple[dict, str, Path], tmp_path: Path
+) -> None:
+    result, _table, cache = tiny
+    out = tmp_path / "ladder.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "stagequery.py"),
+            str(cache / "tiny-seed1.nt.output.nq"),
+            "--repeat",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ladder = json.loads(out.read_text(encoding="utf-8"))
+    assert ladder["quads"] == result["output"]["quads"]
+    names = [q["query"] for q in ladder["queries"]]
+    assert names == ["1-scan.rq", "2-star.rq", "3-labelled.rq", "stage-per-dyad-year.rq"]
+    # every rung has one row per assessment: the stage table's rows
+    assert {q["rows"] for q in ladder["queries"]} == {result["build"]["rows"]}
+    assert all(q["identical"] and q["oxigraph_s"] > 0 and q["rdflib_s"] > 0
+               for q in ladder["queries"])
+    assert "| `stage-per-dyad-year.rq` |" in done.stdout
+
+
+def test_the_ladder_refuses_a_missing_graph(tmp_path: Path) -> None:
+    missing = tmp_path / "none.nq"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "stagequery.py"), str(missing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"{missing}: no such file" in done.stderr
+
+
+#: (column names, one engine's rows, the other's, whether they are the same)
+LADDER_ROWS = [
+    (["dyad", "counted"], [("A", "1 2")], [("A", "2 1")], True),
+    (["dyad", "counted"], [("A", "1 2")], [("A", "1 3")], False),
+    (["dyad", "label"], [("A", "b a")], [("A", "a b")], False),
+    (["dyad", "counted"], [("A", None)], [("A", "")], False),
+    (["dyad", "year"], [("A", "1"), ("B", "2")], [("B", "2"), ("A", "1")], True),
+    (["dyad", "year"], [("A", "1"), ("A", "1")], [("A", "1")], False),
+]
+
+
+@pytest.mark.parametrize(("names", "one", "other", "same"), LADDER_ROWS)
+def test_the_ladder_compares_rows_in_any_order_and_lists_as_sets_of_items(
+    names: list[str], one: list[tuple], other: list[tuple], same: bool
+) -> None:
+    comparable = _bench_module("stagequery")._comparable
+    assert (comparable(names, one) == comparable(names, other)) is same
