@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -118,6 +119,12 @@ def held_floor(store: object, beside: Path) -> dict[str, float]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _report(summary: dict[str, object], out: Path | None, say: Callable[[str], None]) -> None:
+    say(f"done: {json.dumps(summary)}")
+    if out is not None:
+        out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path, help="input files or folders")
@@ -165,16 +172,24 @@ def main(argv: list[str] | None = None) -> int:
             "quads": len(kg.store),
             "findings": findings,
         }
-        if args.held_floor:
-            say("writing the store out and bulk-loading it into memory (--held-floor)")
-            summary.update(held_floor(kg.store.store, folder.parent))
         if args.store is not None and report.partition is not None:
             # its findings kept with it, as `alignkg build` keeps them: the store can be
             # rebuilt after a change (bench/onedyad.py) without validating it all again
             rebuild.accept(folder, list(report.partition.previous))
-        say(f"done: {json.dumps(summary)}")
-        if args.json:
-            args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        # the build's figures are written first: a floor that fails loses none of them
+        _report(summary, args.json, say)
+        if args.held_floor:
+            say("writing the store out and bulk-loading it into memory (--held-floor)")
+            try:
+                summary.update(held_floor(kg.store.store, folder.parent))
+            except subprocess.CalledProcessError as error:
+                killed = " (killed: out of memory?)" if error.returncode < 0 else ""
+                summary["held_floor_error"] = f"exit code {error.returncode}{killed}"
+                print(f"partitioned.py: the held floor failed: {summary['held_floor_error']}; "
+                      f"{(error.stderr or '').strip()[-500:]}", file=sys.stderr)
+                _report(summary, args.json, say)
+                return 1
+            _report(summary, args.json, say)
     finally:
         if args.store is None:
             shutil.rmtree(folder, ignore_errors=True)

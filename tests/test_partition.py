@@ -8,6 +8,7 @@ same derived triples and the same findings, line for line, whatever the group si
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -342,6 +343,30 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
     )
     fresh = assemble([kg_folder])
     assert result["findings"] == len(validate(fresh).findings)
+
+
+def test_a_failed_held_floor_keeps_the_build_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench_partitioned", ROOT / "bench" / "partitioned.py"
+    )
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def killed(store: object, beside: Path) -> dict[str, float]:
+        raise subprocess.CalledProcessError(-9, ["loader"], stderr="")
+
+    monkeypatch.setattr(bench, "held_floor", killed)
+    out = tmp_path / "summary.json"
+    kg_folder = _copy(tmp_path, CASES[0])
+    code = bench.main([str(kg_folder), "--held-floor", "--json", str(out)])
+    assert code == 1
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["held_floor_error"] == "exit code -9 (killed: out of memory?)"
+    assert result["quads"] > 0 and result["seconds"] > 0 and "load derived" in result["timings"]
+    assert "the held floor failed: exit code -9" in capsys.readouterr().err
 
 
 def _bench(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
