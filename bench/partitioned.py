@@ -1,7 +1,7 @@
 """One partitioned build from scratch, with its progress, time and peak memory.
 
     python bench/partitioned.py build/bench/large-seed1 [--store DIR] [--json OUT] [--jobs N]
-                                [--held-floor]
+                                [--held-floor [memory|disk]]
 
 Runs ``rebuild.build(..., partitioned=True)`` (what ``alignkg build`` does above 512 MB
 of input) on the given files or folders into a fresh store (a temporary folder unless
@@ -16,7 +16,9 @@ store, then unchanged, added and changed rebuilds), which take hours at a millio
 With ``--held-floor`` the store is then written out as N-Quads and bulk-loaded into an
 in-memory pyoxigraph store by a process of its own: the least any build that holds the
 same statements (the input, what it entails, what it derives) can take to write them,
-against which the build's own time is set.
+against which the build's own time is set. ``--held-floor disk`` loads them into a fresh
+on-disk store instead, where memory cannot hold them (a million events need more than
+21 GB in memory).
 """
 
 from __future__ import annotations
@@ -75,15 +77,15 @@ class TreeMemory:
         return self.peak
 
 
-def bulk_load(path: Path) -> dict[str, float]:
-    """Bulk-load N-Quads into a fresh in-memory store: seconds, quads and peak memory
-    (sampled: the peak resident size the system reports would include the process that
-    started this one, which Linux carries across ``exec``)."""
+def bulk_load(path: Path, into: Path | None = None) -> dict[str, float]:
+    """Bulk-load N-Quads into a fresh store, in memory or on disk in the folder ``into``:
+    seconds, quads and peak memory (sampled: the peak resident size the system reports
+    would include the process that started this one, which Linux carries across ``exec``)."""
     import pyoxigraph as ox
 
     memory = TreeMemory(every=0.1)
     started = time.perf_counter()
-    store = ox.Store()
+    store = ox.Store() if into is None else ox.Store(path=str(into))
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     seconds = time.perf_counter() - started
     return {
@@ -93,9 +95,10 @@ def bulk_load(path: Path) -> dict[str, float]:
     }
 
 
-def held_floor(store: object, beside: Path) -> dict[str, float]:
+def held_floor(store: object, beside: Path, *, on_disk: bool = False) -> dict[str, float]:
     """Write ``store`` (an on-disk pyoxigraph store) out as N-Quads and time bulk-loading
-    them in a process of its own, so that its memory is its own; the file is removed."""
+    them in a process of its own, so that its memory is its own, into memory or (``on_disk``)
+    into a fresh on-disk store; the file and that store are removed."""
     import pyoxigraph as ox
 
     work = Path(tempfile.mkdtemp(prefix="alignkg-held-", dir=beside))
@@ -105,7 +108,13 @@ def held_floor(store: object, beside: Path) -> dict[str, float]:
         store.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)  # type: ignore[attr-defined]
         written = time.perf_counter() - started
         loaded = subprocess.run(
-            [sys.executable, __file__, "--bulk-load", str(dump)],
+            [
+                sys.executable,
+                __file__,
+                "--bulk-load",
+                str(dump),
+                *(["--into", str(work / "store")] if on_disk else []),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -133,13 +142,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="groups at once (default: 1)")
     parser.add_argument(
         "--held-floor",
-        action="store_true",
-        help="then time bulk-loading what the store holds into memory (see above)",
+        nargs="?",
+        const="memory",
+        choices=["memory", "disk"],
+        help="then time bulk-loading what the store holds into memory (the default) or into "
+        "a fresh on-disk store (see above)",
     )
     parser.add_argument("--bulk-load", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bulk_load is not None:
-        print(json.dumps(bulk_load(args.bulk_load)))
+        print(json.dumps(bulk_load(args.bulk_load, args.into)))
         return 0
     if not args.paths:
         parser.error("give the input files or folders")
@@ -181,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.held_floor:
             say("writing the store out and bulk-loading it into memory (--held-floor)")
             try:
-                summary.update(held_floor(kg.store.store, folder.parent))
+                summary["held_floor"] = args.held_floor
+                summary.update(
+                    held_floor(kg.store.store, folder.parent, on_disk=args.held_floor == "disk")
+                )
             except subprocess.CalledProcessError as error:
                 killed = " (killed: out of memory?)" if error.returncode < 0 else ""
                 summary["held_floor_error"] = f"exit code {error.returncode}{killed}"

@@ -291,18 +291,21 @@ def test_a_bad_number_of_jobs_is_refused(value: str, tmp_path: Path) -> None:
     assert not out.exists()
 
 
-#: (groups at once, events per group, what its progress says, whether the held floor runs)
+#: (groups at once, events per group, what its progress says, where the held floor loads)
 BENCH_SETTINGS = [
-    (1, "50000", "group 1/1", True),
-    (2, "10", "at a time in worker processes", False),
+    (1, "50000", "group 1/1", "memory"),
+    (1, "50000", "group 1/1", "disk"),
+    (2, "10", "at a time in worker processes", None),
 ]
 
 
 @pytest.mark.parametrize(
-    ("jobs", "size", "said", "held"), BENCH_SETTINGS, ids=["one-job-held-floor", "two-jobs"]
+    ("jobs", "size", "said", "held"),
+    BENCH_SETTINGS,
+    ids=["one-job-held-in-memory", "one-job-held-on-disk", "two-jobs"],
 )
 def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
-    jobs: int, size: str, said: str, held: bool, tmp_path: Path
+    jobs: int, size: str, said: str, held: str | None, tmp_path: Path
 ) -> None:
     kg_folder = _copy(tmp_path, CASES[0])
     summary = tmp_path / "summary.json"
@@ -315,7 +318,7 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
             str(summary),
             "--jobs",
             str(jobs),
-            *(["--held-floor"] if held else []),
+            *([] if held is None else ["--held-floor"] if held == "memory" else ["--held-floor", held]),
         ],
         capture_output=True,
         text=True,
@@ -331,8 +334,9 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
     assert result["tree_pss_peak_mb"] > 0
     assert (result["largest_worker_maxrss_mb"] > 0) == (jobs > 1)
     assert result["quads"] > 0
-    if held:
+    if held is not None:
         # what the store holds, written out and bulk-loaded again: every quad, once
+        assert result["held_floor"] == held
         assert result["held_quads"] == result["quads"]
         assert result["held_bytes"] > 0 and result["held_bulk_load_s"] > 0
         assert result["held_bulk_load_peak_mb"] > 0
@@ -355,7 +359,7 @@ def test_a_failed_held_floor_keeps_the_build_figures(
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
 
-    def killed(store: object, beside: Path) -> dict[str, float]:
+    def killed(store: object, beside: Path, *, on_disk: bool = False) -> dict[str, float]:
         raise subprocess.CalledProcessError(-9, ["loader"], stderr="")
 
     monkeypatch.setattr(bench, "held_floor", killed)
