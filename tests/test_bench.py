@@ -4,25 +4,14 @@ stage query's ladder (``bench/stagequery.py``) on the graph that run built."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import benchscripts
+
 PHASES = ("parse", "bulkload", "reference", "build", "output", "rebuild", "rdflib")
-
-
-def _bench_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +19,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
     """One run of the benchmark at the tiny scale: its results, its table, its cache."""
     work = tmp_path_factory.mktemp("bench")
     cache, results = work / "cache", work / "results.md"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--scale",
-            "tiny",
-            "--cache",
-            str(cache),
-            "--results",
-            str(results),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = benchscripts.run("run.py", "--scale", "tiny", "--cache", cache, "--results", results)
     assert done.returncode == 0, done.stderr
     (result,) = json.loads((cache / "results.json").read_text(encoding="utf-8"))
     return result, results.read_text(encoding="utf-8"), cache
@@ -101,7 +76,7 @@ def test_stage_tables_are_compared_row_by_row(
     for name, rows in tables.items():
         paths[name] = tmp_path / f"{name}.json"
         paths[name].write_text(json.dumps(rows), encoding="utf-8")
-    identical, notes = _bench_module("run").compare(paths)
+    identical, notes = benchscripts.module("run").compare(paths)
     assert identical is same
     if note is None:
         assert notes == []
@@ -114,19 +89,8 @@ def test_the_stage_query_ladder_runs_on_the_built_graph(
 ) -> None:
     result, _table, cache = tiny
     out = tmp_path / "ladder.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "stagequery.py"),
-            str(cache / "tiny-seed1.nt.output.nq"),
-            "--repeat",
-            "1",
-            "--json",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = benchscripts.run(
+        "stagequery.py", cache / "tiny-seed1.nt.output.nq", "--repeat", "1", "--json", out
     )
     assert done.returncode == 0, done.stdout + done.stderr
     ladder = json.loads(out.read_text(encoding="utf-8"))
@@ -140,16 +104,27 @@ def test_the_stage_query_ladder_runs_on_the_built_graph(
     assert "| `stage-per-dyad-year.rq` |" in done.stdout
 
 
-def test_the_ladder_refuses_a_missing_graph(tmp_path: Path) -> None:
-    missing = tmp_path / "none.nq"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "stagequery.py"), str(missing)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+#: (the file's text, or None for no file; what the refusal says after the file's name)
+REFUSED_GRAPHS = [
+    (None, ": no such file"),
+    ('<http://a> <http://b> <http://c> .\n<http://a> <http://b> "x\n', ": not N-Quads: "),
+    ("<http://a> <http://b> .\n", ": not N-Quads: "),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), REFUSED_GRAPHS, ids=["missing", "cut-off", "no-object"])
+def test_the_ladder_refuses_a_graph_it_cannot_read(
+    text: str | None, said: str, tmp_path: Path
+) -> None:
+    graph = tmp_path / "graph.nq"
+    if text is not None:
+        graph.write_text(text, encoding="utf-8")
+    done = benchscripts.run("stagequery.py", graph)
     assert done.returncode == 2
-    assert f"{missing}: no such file" in done.stderr
+    assert f"{graph}{said}" in done.stderr
+    if text is not None:
+        assert "line 1" in done.stderr or "line 2" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 #: (column names, one engine's rows, the other's, whether they are the same)
@@ -167,5 +142,5 @@ LADDER_ROWS = [
 def test_the_ladder_compares_rows_in_any_order_and_lists_as_sets_of_items(
     names: list[str], one: list[tuple], other: list[tuple], same: bool
 ) -> None:
-    comparable = _bench_module("stagequery")._comparable
+    comparable = benchscripts.module("stagequery")._comparable
     assert (comparable(names, one) == comparable(names, other)) is same

@@ -8,7 +8,6 @@ same derived triples and the same findings, line for line, whatever the group si
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from rdflib.compare import isomorphic
 
+import benchscripts
 from alignkg import partition, rebuild, stages
 from alignkg.build import assemble
 from alignkg.errors import InputError
@@ -291,39 +291,34 @@ def test_a_bad_number_of_jobs_is_refused(value: str, tmp_path: Path) -> None:
     assert not out.exists()
 
 
-#: (groups at once, events per group, what its progress says, where the held floor loads)
+#: (groups at once, events per group, what its progress says, the held floor's flags,
+#: where it loads)
 BENCH_SETTINGS = [
-    (1, "50000", "group 1/1", "memory"),
-    (1, "50000", "group 1/1", "disk"),
-    (2, "10", "at a time in worker processes", None),
+    (1, "50000", "group 1/1", ["--held-floor"], "memory"),
+    (1, "50000", "group 1/1", ["--held-floor", "disk"], "disk"),
+    (2, "10", "at a time in worker processes", [], None),
 ]
 
 
 @pytest.mark.parametrize(
-    ("jobs", "size", "said", "held"),
+    ("jobs", "size", "said", "flags", "held"),
     BENCH_SETTINGS,
     ids=["one-job-held-in-memory", "one-job-held-on-disk", "two-jobs"],
 )
 def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
-    jobs: int, size: str, said: str, held: str | None, tmp_path: Path
+    jobs: int, size: str, said: str, flags: list[str], held: str | None, tmp_path: Path
 ) -> None:
     kg_folder = _copy(tmp_path, CASES[0])
     summary = tmp_path / "summary.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "partitioned.py"),
-            str(kg_folder),
-            "--json",
-            str(summary),
-            "--jobs",
-            str(jobs),
-            *([] if held is None else ["--held-floor"] if held == "memory" else ["--held-floor", held]),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "ALIGNKG_GROUP_EVENTS": size},
+    done = benchscripts.run(
+        "partitioned.py",
+        kg_folder,
+        "--json",
+        summary,
+        "--jobs",
+        str(jobs),
+        *flags,
+        env={"ALIGNKG_GROUP_EVENTS": size},
     )
     assert done.returncode == 0, done.stderr
     assert said in done.stdout
@@ -352,12 +347,7 @@ def test_the_benchmark_of_one_partitioned_build_reports_time_and_memory(
 def test_a_failed_held_floor_keeps_the_build_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "bench_partitioned", ROOT / "bench" / "partitioned.py"
-    )
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchscripts.module("partitioned")
 
     def killed(store: object, beside: Path, *, on_disk: bool = False) -> dict[str, float]:
         raise subprocess.CalledProcessError(-9, ["loader"], stderr="")
@@ -373,28 +363,19 @@ def test_a_failed_held_floor_keeps_the_build_figures(
     assert "the held floor failed: exit code -9" in capsys.readouterr().err
 
 
-def _bench(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) -> None:
     data = tmp_path / "world.nt"
-    made = _bench("generate.py", "--seed", "1", "--events", "300", "--out", data)
+    made = benchscripts.run("generate.py", "--seed", "1", "--events", "300", "--out", data)
     assert made.returncode == 0, made.stderr
     store = tmp_path / "store"
     # a store without a build whose findings were kept is refused
-    refused = _bench("onedyad.py", data, "--store", store)
+    refused = benchscripts.run("onedyad.py", data, "--store", store)
     assert refused.returncode == 2
     assert str(store) in refused.stderr and "partitioned.py --store" in refused.stderr
-    built = _bench("partitioned.py", data, "--store", store)
+    built = benchscripts.run("partitioned.py", data, "--store", store)
     assert built.returncode == 0, built.stderr
     out = tmp_path / "rebuilds.json"
-    done = _bench("onedyad.py", data, "--store", store, "--json", out)
+    done = benchscripts.run("onedyad.py", data, "--store", store, "--json", out)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["unchanged"]["mode"] == "unchanged"
@@ -410,21 +391,21 @@ def test_the_benchmark_of_one_dyad_rebuilds_reuses_a_kept_build(tmp_path: Path) 
     level = "<https://w3id.org/alignkg/ns#level>"
     lines = data.read_text(encoding="utf-8").splitlines()
     event = [line.split()[0][1:-1] for line in lines if f" {level} " in line][3]
-    again = _bench("onedyad.py", data, "--store", store, "--json", out, "--event", event)
+    again = benchscripts.run("onedyad.py", data, "--store", store, "--json", out, "--event", event)
     assert again.returncode == 0, again.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["unchanged"]["mode"] == "unchanged"
     for step in ("added", "changed"):
         assert result[step]["mode"] == "incremental"
     assert f"<{event}-added>" in (tmp_path / "store-added" / "one-dyad.nt").read_text("utf-8")
-    missing = _bench("onedyad.py", data, "--store", store, "--event", event + "-none")
+    missing = benchscripts.run("onedyad.py", data, "--store", store, "--event", event + "-none")
     assert missing.returncode != 0
     assert "no statement about" in missing.stderr
     # an event without a level could not be changed: refused, not timed as a change
     levelled = {line.split()[0] for line in lines if f" {level} " in line}
     parties = [line.split()[0] for line in lines if "/ns#party> " in line]
     plain = next(s for s in parties if s not in levelled)[1:-1]
-    refused = _bench("onedyad.py", data, "--store", store, "--event", plain)
+    refused = benchscripts.run("onedyad.py", data, "--store", store, "--event", plain)
     assert refused.returncode != 0
     assert "has no level to change" in refused.stderr
 
