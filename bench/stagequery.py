@@ -121,7 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.nquads.is_file():
         parser.error(f"{args.nquads}: no such file (bench/run.py's build phase writes one)")
-    result = measure(args.nquads, repeat=args.repeat)
+    try:
+        result = measure(args.nquads, repeat=args.repeat)
+    except SyntaxError as error:
+        # pyoxigraph's message gives the line and column
+        parser.exit(2, f"{parser.prog}: {args.nquads}: not N-Quads: {error.msg}\n")
     print(render(result), end="")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
