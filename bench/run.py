@@ -503,7 +503,7 @@ def bench(scale: str, *, rdflib: bool, rdflib_timeout: float, timeout: float | N
         r["rdflib"] = run_phase("rdflib", data, rows["rdflib"], rdflib_timeout)
     else:
         r["rdflib"] = {"error": "skipped (--no-rdflib)" if not rdflib
-                       else "skipped (small scale only)"}
+                       else "skipped (tiny and small scales only)"}
     r["identical"], r["mismatches"] = compare(
         {k: p for k, p in rows.items() if "error" not in r[k]})
     r["compared"] = sorted(k for k in rows if "error" not in r[k])
@@ -525,9 +525,9 @@ def _writes(results: list[dict]) -> list[str]:
     for r in results:
         out, b, bl, p = (r.get("output", {"error": "not run"}), r["build"], r["bulkload"],
                          r["parse"])
-        if "error" in out or "error" in b or "error" in bl:
-            lines.append(f"| {r['scale']} | {out.get('error') or b.get('error')} "
-                         "| | | | | | |")
+        error = next((d["error"] for d in (b, out, bl) if "error" in d), None)
+        if error is not None:
+            lines.append(f"| {r['scale']} | {error} | | | | | | |")
             continue
         lines.append(
             f"| {r['scale']} | {p.get('triples', 0):,} | {out['quads']:,} | "
