@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -411,6 +412,30 @@ def test_xlsx_export_has_one_row_per_event(china_russia: KnowledgeGraph, tmp_pat
     events = openpyxl.load_workbook(path)["events"]
     ids = [row[0] for row in events.iter_rows(min_row=2, values_only=True) if row[0]]
     assert len(ids) == len(set(ids)) == 131
+
+
+@pytest.mark.parametrize(
+    "write",
+    [lambda kg: sheets.template("xlsx"), lambda kg: sheets.export_sheet(kg, "xlsx")],
+    ids=["template", "export"],
+)
+def test_xlsx_bytes_do_not_depend_on_the_clock(
+    china_russia: KnowledgeGraph,
+    monkeypatch: pytest.MonkeyPatch,
+    write: Callable[[KnowledgeGraph], str | bytes],
+) -> None:
+    # openpyxl stamps the document and every archive member with the time of writing; two
+    # writes of one graph an hour apart must still give the same bytes.
+    import time
+
+    written = []
+    for moment in (1_700_000_000.0, 1_700_003_600.0):
+        monkeypatch.setattr(time, "time", lambda moment=moment: moment)
+        written.append(write(china_russia))
+    assert isinstance(written[0], bytes)
+    assert written[0] == written[1]
+    properties = openpyxl.load_workbook(io.BytesIO(written[0])).properties
+    assert properties.created == properties.modified == dt.datetime(*sheets.ZIP_STAMP)
 
 
 def test_turtle_failing_a_shape_is_not_written(

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -42,6 +43,9 @@ from alignkg.literals import language_problem
 from alignkg.namespace import AK, BASE, DATA_GRAPH, OA, PREFIXES, SHAPES
 from alignkg.output import write_atomic
 from alignkg.store import triples_under
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 DCTERMS = "http://purl.org/dc/terms/"
 SRC = PREFIXES["src"]
@@ -1574,8 +1578,34 @@ def _xlsx_bytes(events: Sequence[dict[str, str]], vocab: Vocabulary) -> bytes:
         cell.font = Font(bold=True)
     lists.sheet_state = "hidden"
     workbook.active = 0
+    return _reproducible_xlsx(workbook)
+
+
+#: The time every member of a written XLSX archive carries (the earliest a ZIP file can
+#: record), so that the same graph always gives the same bytes.
+ZIP_STAMP = (1980, 1, 1, 0, 0, 0)
+
+
+def _reproducible_xlsx(workbook: Workbook) -> bytes:
+    """The workbook's bytes without the time of writing: openpyxl's ``save`` stamps the
+    document's modification time and each archive member with the clock, so two exports of
+    one graph would differ (and by length, as the stamps compress differently). The
+    document's creation and modification times and every member's are ``ZIP_STAMP``."""
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    workbook.properties.created = workbook.properties.modified = dt.datetime(*ZIP_STAMP)
+    written = io.BytesIO()
+    with zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()
     out = io.BytesIO()
-    workbook.save(out)
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(out, "w") as stamped:
+        for member in source.infolist():
+            copy = zipfile.ZipInfo(member.filename, date_time=ZIP_STAMP)
+            copy.compress_type = zipfile.ZIP_DEFLATED
+            copy.external_attr = 0o644 << 16
+            stamped.writestr(copy, source.read(member))
     return out.getvalue()
 
 
