@@ -13,6 +13,7 @@ warning (:attr:`ParsedFile.warnings`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -184,9 +185,7 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
     if not text.strip():
         raise InputError(Location(path, 1, 1), "AK107", "file is empty")
     try:
-        # a blank node's label is scoped to its file: the same label in two files
-        # names two nodes
-        parser = ox.parse(input=text.encode("utf-8"), format=fmt, rename_blank_nodes=True)
+        parser = ox.parse(input=text.encode("utf-8"), format=fmt)
         quads = list(parser)
     except SyntaxError as error:
         line, column = _syntax_position(error)
@@ -197,7 +196,7 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
             r"^Parser error between line \d+ column \d+ and line \d+ column \d+: ", "", message
         )
         raise InputError(Location(path, line, column), "AK101", message) from None
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    triples = _scoped(quads, blank_scope(path, data))
     if not triples and not _statements(text):
         raise InputError(
             Location(path, 1, 1), "AK107", "file holds no triples (only whitespace and comments)"
@@ -210,6 +209,32 @@ def parse_bytes(data: bytes, *, path: str, fmt: ox.RdfFormat = ox.RdfFormat.TURT
         subject_lines=_subject_lines(text, prefixes),
         warnings=_imports(triples, text, path),
     )
+
+
+def blank_scope(path: str, data: bytes) -> str:
+    """The prefix of the blank node labels of the file ``path`` holding ``data``: the same
+    file gives the same labels on every run (so a build's output is reproducible), two
+    files never share one (a label names a node within its file only)."""
+    digest = hashlib.sha256(path.encode("utf-8") + b"\0" + data).hexdigest()
+    return f"f{digest[:16]}n"
+
+
+def _scoped(quads: Iterable[ox.Quad], scope: str) -> list[ox.Triple]:
+    """The triples of ``quads`` with each blank node labelled ``scope`` and its number in
+    order of first appearance (the parser's own labels are random for ``[]`` and lists)."""
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
+    blank, triple = ox.BlankNode, ox.Triple
+    triples = []
+    for quad in quads:
+        subject, obj = quad.subject, quad.object
+        if type(subject) is blank:
+            subject = labels.get(subject) or labels.setdefault(
+                subject, blank(f"{scope}{len(labels)}")
+            )
+        if type(obj) is blank:
+            obj = labels.get(obj) or labels.setdefault(obj, blank(f"{scope}{len(labels)}"))
+        triples.append(triple(subject, quad.predicate, obj))
+    return triples
 
 
 def read_all(paths: Sequence[Path], *, max_bytes: int | None = None) -> list[ParsedFile]:
