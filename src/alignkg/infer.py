@@ -26,11 +26,13 @@ _PROBE = "urn:alignkg:probe:"
 
 @dataclass(frozen=True)
 class Entailments:
-    """What the ontology entails, ready to apply to data."""
+    """What the ontology entails, ready to apply to data. Everything is sorted, so that
+    the statements are added to a store in the same order on every run (a store's order
+    shows in its dump and in query results that set none)."""
 
-    superclasses: dict[URIRef, frozenset[URIRef]]
-    superproperties: dict[URIRef, frozenset[URIRef]]
-    ontology_triples: frozenset[tuple[object, object, object]]
+    superclasses: dict[URIRef, tuple[URIRef, ...]]
+    superproperties: dict[URIRef, tuple[URIRef, ...]]
+    ontology_triples: tuple[tuple[object, object, object], ...]
 
 
 def entailments(ontology: Graph) -> Entailments:
@@ -61,22 +63,30 @@ def entailments(ontology: Graph) -> Entailments:
         owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
     ).expand(graph)
     superclasses = {
-        cls: frozenset(
-            t
-            for t in graph.objects(probe, RDF.type)
-            if isinstance(t, URIRef) and t != cls and t not in _TRIVIAL_TYPES
+        cls: tuple(
+            sorted(
+                {
+                    t
+                    for t in graph.objects(probe, RDF.type)
+                    if isinstance(t, URIRef) and t != cls and t not in _TRIVIAL_TYPES
+                }
+            )
         )
         for cls, probe in class_probe.items()
     }
     superproperties = {
-        prop: frozenset(
-            p
-            for p in graph.predicates(subject, obj)
-            if isinstance(p, URIRef) and p != prop and p != OWL.sameAs
+        prop: tuple(
+            sorted(
+                {
+                    p
+                    for p in graph.predicates(subject, obj)
+                    if isinstance(p, URIRef) and p != prop and p != OWL.sameAs
+                }
+            )
         )
         for prop, (subject, obj) in property_probe.items()
     }
-    ontology_triples = frozenset(
+    entailed = {
         t
         for t in graph
         if t not in before
@@ -85,7 +95,8 @@ def entailments(ontology: Graph) -> Entailments:
         and t[0] != t[2]
         and t[1] != OWL.sameAs
         and not (t[1] == RDF.type and t[2] in _TRIVIAL_TYPES)
-    )
+    }
+    ontology_triples = tuple(sorted(entailed, key=lambda t: tuple(term.n3() for term in t)))
     return Entailments(superclasses, superproperties, ontology_triples)
 
 

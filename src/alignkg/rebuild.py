@@ -351,7 +351,7 @@ def cached_entailments(folder: Path, key: str) -> Entailments:
             return Entailments(
                 superclasses=_uri_map(data["superclasses"]),
                 superproperties=_uri_map(data["superproperties"]),
-                ontology_triples=frozenset(),
+                ontology_triples=(),
             )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
@@ -367,8 +367,8 @@ def cached_entailments(folder: Path, key: str) -> Entailments:
     return entailed
 
 
-def _uri_map(data: dict[str, list[str]]) -> dict[URIRef, frozenset[URIRef]]:
-    return {URIRef(k): frozenset(URIRef(v) for v in values) for k, values in data.items()}
+def _uri_map(data: dict[str, list[str]]) -> dict[URIRef, tuple[URIRef, ...]]:
+    return {URIRef(k): tuple(sorted(URIRef(v) for v in values)) for k, values in data.items()}
 
 
 def _replace_files(
