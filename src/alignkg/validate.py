@@ -558,20 +558,23 @@ def _term(text: str) -> Node:
 
 def report_graph(report: Report) -> Graph:
     """The findings as a SHACL validation report: ``sh:conforms`` (false when a finding is
-    a Violation) and one ``sh:ValidationResult`` per finding."""
+    a Violation) and one ``sh:ValidationResult`` per finding. The results' blank nodes are
+    numbered in the findings' order, so that the Turtle (which sorts them by label) lists
+    them in that order, the same on every run."""
     graph = Graph()
     graph.bind("sh", SH)
-    node = BNode()
+    node = BNode("report")
+    width = len(str(len(report.findings)))
     graph.add((node, RDF.type, SH.ValidationReport))
     graph.add((node, SH.conforms, RdfLiteral(not report.violations, datatype=XSD.boolean)))
-    for finding in report.findings:
+    for number, finding in enumerate(report.findings, start=1):
         result = finding.result or Result(
             focus=_term(finding.focus),
             shape=_term(finding.rule) if ":" in finding.rule else CHECK[finding.rule],
             component=SH.SPARQLConstraintComponent,
             value=_term(finding.value) if finding.value else None,
         )
-        entry = BNode()
+        entry = BNode(f"result{number:0{width}d}")
         graph.add((node, SH.result, entry))
         graph.add((entry, RDF.type, SH.ValidationResult))
         graph.add((entry, SH.focusNode, result.focus))
