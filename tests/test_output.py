@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
-from alignkg.output import write_atomic
+from alignkg.output import write_atomic, write_atomic_with
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -36,3 +37,20 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
         write_atomic(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_writer_that_fails_halfway_keeps_the_old_file(tmp_path: Path) -> None:
+    # the streamed form (alignkg.nq is dumped straight into the temporary file)
+    target = tmp_path / "out.nq"
+    write_atomic(target, "old\n")
+
+    def halfway(handle: BinaryIO) -> None:
+        handle.write(b"first half\n")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic_with(target, halfway)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.nq"]
+    write_atomic_with(target, lambda handle: handle.write(b"new\n"))
+    assert target.read_bytes() == b"new\n"

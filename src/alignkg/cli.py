@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from alignkg import evidence, export, query, stages
 from alignkg.build import KnowledgeGraph, assemble
 from alignkg.errors import AlignkgError, InputError, UsageError
-from alignkg.output import write_atomic
+from alignkg.output import write_atomic, write_atomic_with
 from alignkg.remote import RemoteStore
 from alignkg.store import OxigraphStore, RdflibStore
 from alignkg.validate import Partition, Report, report_turtle, validate
@@ -229,11 +229,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     write_atomic(out / "events.csv", export.events_csv(kg.store))
     write_atomic(out / "sources.csv", export.sources_csv(kg.store))
     if isinstance(kg.store, OxigraphStore):
-        write_atomic(out / "alignkg.nq", kg.store.store.dump(format=ox.RdfFormat.N_QUADS) or b"")
+        database = kg.store.store  # written as it is read: at scale it is gigabytes
+        write_atomic_with(
+            out / "alignkg.nq", lambda handle: database.dump(handle, format=ox.RdfFormat.N_QUADS)
+        )
     elif isinstance(kg.store, RemoteStore):
-        write_atomic(out / "alignkg.nq", kg.store.nquads())
+        write_atomic(out / "alignkg.nq", _sorted_lines(kg.store.nquads()))
     elif isinstance(kg.store, RdflibStore):
-        write_atomic(out / "alignkg.nq", kg.store.dataset.serialize(format="nquads"))
+        nquads = kg.store.dataset.serialize(format="nquads", encoding="utf-8")
+        write_atomic(out / "alignkg.nq", _sorted_lines(nquads))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
     from alignkg import report as html_report
 
@@ -283,6 +287,13 @@ def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
 def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
     _names, rows = query.run(kg.store, query.load("dyads"))
     return {str(r["dyadLabel"]) for r in rows if int(str(r.get("bilateralEvents", 0))) > 0}
+
+
+def _sorted_lines(nquads: bytes) -> bytes:
+    """N-Quads in one order on every run: rdflib, and a server, give them in an order of
+    their own (pyoxigraph's in-memory store keeps the order it was given, see
+    ``build.in_order``)."""
+    return b"".join(line + b"\n" for line in sorted(set(nquads.splitlines())) if line.strip())
 
 
 def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.StageRow]) -> str:
