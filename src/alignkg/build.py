@@ -18,7 +18,6 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
-from rdflib.term import Node
 
 from alignkg.derive import StepReport, derive
 from alignkg.errors import InputWarning, LadderError, UsageError
@@ -44,6 +43,7 @@ from alignkg.store import (
     EngineName,
     OxigraphStore,
     Store,
+    in_order,
     new_store,
     part_graph,
     to_rdflib,
@@ -111,13 +111,6 @@ def ontology_graph(*, with_vocabularies: bool = False) -> Graph:
         for triple in parsed.triples:
             graph.add(tuple(to_rdflib(t) for t in triple))  # type: ignore[arg-type]
     return graph
-
-
-def in_order(graph: Graph) -> list[tuple[Node, Node, Node]]:
-    """``graph``'s triples in the same order on every run: an rdflib graph yields them in
-    an order that follows Python's hash seed, and the order a store is given shows in its
-    dump (``alignkg.nq``) and in query results that set none."""
-    return sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
 
 
 @cache

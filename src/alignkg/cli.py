@@ -23,7 +23,7 @@ from alignkg.build import KnowledgeGraph, assemble
 from alignkg.errors import AlignkgError, InputError, UsageError
 from alignkg.output import write_atomic, write_atomic_with
 from alignkg.remote import RemoteStore
-from alignkg.store import OxigraphStore, RdflibStore
+from alignkg.store import OxigraphStore, RdflibStore, sorted_nquads
 from alignkg.validate import Partition, Report, report_turtle, validate
 
 EPILOG = "Exit codes: 0 success (warnings allowed), 2 bad input (violations included) or error."
@@ -234,10 +234,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             out / "alignkg.nq", lambda handle: database.dump(handle, format=ox.RdfFormat.N_QUADS)
         )
     elif isinstance(kg.store, RemoteStore):
-        write_atomic(out / "alignkg.nq", _sorted_lines(kg.store.nquads()))
+        write_atomic(out / "alignkg.nq", sorted_nquads(kg.store.nquads()))
     elif isinstance(kg.store, RdflibStore):
         nquads = kg.store.dataset.serialize(format="nquads", encoding="utf-8")
-        write_atomic(out / "alignkg.nq", _sorted_lines(nquads))
+        write_atomic(out / "alignkg.nq", sorted_nquads(nquads))
     write_atomic(out / "report.md", _report_markdown(kg, report, rows))
     from alignkg import report as html_report
 
@@ -287,13 +287,6 @@ def _discard(cache: Path | None, fresh: Mapping[Path, bool]) -> str:
 def _bilateral_dyads(kg: KnowledgeGraph) -> set[str]:
     _names, rows = query.run(kg.store, query.load("dyads"))
     return {str(r["dyadLabel"]) for r in rows if int(str(r.get("bilateralEvents", 0))) > 0}
-
-
-def _sorted_lines(nquads: bytes) -> bytes:
-    """N-Quads in one order on every run: rdflib, and a server, give them in an order of
-    their own (pyoxigraph's in-memory store keeps the order it was given, see
-    ``build.in_order``)."""
-    return b"".join(line + b"\n" for line in sorted(set(nquads.splitlines())) if line.strip())
 
 
 def _report_markdown(kg: KnowledgeGraph, report: Report, rows: list[stages.StageRow]) -> str:

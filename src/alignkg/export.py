@@ -31,7 +31,7 @@ from alignkg.namespace import (
 from alignkg.query import run
 from alignkg.resources import query_text
 from alignkg.stages import dyad_iri
-from alignkg.store import Store, Triple, triples_under
+from alignkg.store import Store, Triple, sorted_nquads, triples_under
 
 EVENT_COLUMNS = (
     "event",
@@ -766,8 +766,7 @@ def graph_export(kg: KnowledgeGraph, fmt: str) -> str:
         for triple in triples:
             target.add(triple)
     if fmt == "nquads":
-        lines = dataset.serialize(format="nquads").splitlines()
-        return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+        return sorted_nquads(dataset.serialize(format="nquads", encoding="utf-8")).decode("utf-8")
     if fmt == "trig":
         return dataset.serialize(format="trig")
     return dataset.serialize(format="json-ld", context=jsonld_context(), indent=1) + "\n"

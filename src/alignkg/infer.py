@@ -18,6 +18,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from alignkg.store import in_order
+
 Triple = tuple[URIRef | BNode, URIRef, object]
 
 _TRIVIAL_TYPES = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
@@ -96,7 +98,7 @@ def entailments(ontology: Graph) -> Entailments:
         and t[1] != OWL.sameAs
         and not (t[1] == RDF.type and t[2] in _TRIVIAL_TYPES)
     }
-    ontology_triples = tuple(sorted(entailed, key=lambda t: tuple(term.n3() for term in t)))
+    ontology_triples = tuple(in_order(entailed))
     return Entailments(superclasses, superproperties, ontology_triples)
 
 

@@ -366,6 +366,19 @@ class RdflibStore:
         return sum(1 for _ in self.dataset.quads((None, None, None, None)))
 
 
+def in_order(triples: Iterable[Triple]) -> list[Triple]:
+    """``triples`` in the same order on every run. An rdflib graph or a set yields them in
+    an order that follows Python's hash seed, and pyoxigraph's in-memory store keeps the
+    order it is given: in its dump (``alignkg.nq``) and in query results that set none."""
+    return sorted(triples, key=lambda triple: tuple(term.n3() for term in triple))
+
+
+def sorted_nquads(nquads: bytes) -> bytes:
+    """N-Quads as sorted, distinct lines: one order on every run, for the stores (rdflib,
+    a server) that give their statements in an order of their own."""
+    return b"".join(line + b"\n" for line in sorted(set(nquads.splitlines())) if line.strip())
+
+
 def part_graph(base: URIRef, part: str) -> URIRef:
     """The named graph holding one part (an input file) of ``base`` in a persistent build."""
     return URIRef(f"{base}/{quote(part, safe='')}")
