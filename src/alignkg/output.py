@@ -37,6 +37,11 @@ def write_atomic_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
         # open() would (0666 less the umask).
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        if error.filename is None:  # a failed write (a full disk) names no file: name it
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
